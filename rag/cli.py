@@ -1,0 +1,226 @@
+"""The `rag` command: a thin shell over the library API. User errors become one line on stderr
+and a non-zero exit status, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .errors import UserError
+from .settings import RETRIEVERS, Settings
+
+EXIT_USER_ERROR = 2
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(index_dir=getattr(args, "index_dir", None), model=getattr(args, "model", None),
+                             store=getattr(args, "store", None))
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+# -- index -------------------------------------------------------------------------------------
+def cmd_index(args: argparse.Namespace) -> int:
+    from .indexing import build_index
+
+    settings = _settings(args)
+    if args.faiss:
+        settings = settings.with_(faiss_index=args.faiss)
+    paths = args.paths or ["seeds"]
+    if settings.store != "local":
+        from .store.milvus import build_milvus_index
+
+        report = build_milvus_index(paths, settings, progress=not args.quiet)
+    else:
+        report = build_index(paths, settings, progress=not args.quiet)
+    print(report.summary())
+    return 0
+
+
+# -- ask ---------------------------------------------------------------------------------------
+def cmd_ask(args: argparse.Namespace) -> int:
+    from .assistant import Assistant
+    from .render import render_text
+
+    if args.question != "-":
+        # Check the question before paying for the model load.
+        from .validation import check_question
+
+        check_question(args.question)
+    assistant = Assistant.load(settings=_settings(args), answer=not args.no_answer)
+    if args.question == "-":
+        return _ask_batch(assistant, args)
+    result = assistant.ask(args.question, k=args.k, retriever=args.retriever)
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False))
+    else:
+        print(render_text(result, color=sys.stdout.isatty()))
+    return 0
+
+
+def _ask_batch(assistant, args: argparse.Namespace) -> int:
+    lines = (line.rstrip("\n") for line in sys.stdin)
+    questions: list[str] = []
+
+    def feed():
+        for line in lines:
+            questions.append(line)
+            yield line
+
+    out = sys.stdout
+    for i, result in enumerate(assistant.ask_many(feed(), k=args.k, retriever=args.retriever)):
+        if isinstance(result, UserError):
+            row = {"question": questions[i], "error": str(result)}
+        elif args.json:
+            row = result.to_dict()
+        else:
+            row = None
+        if row is not None:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        else:
+            from .render import render_text
+
+            out.write(render_text(result, color=False) + "\n\n")  # type: ignore[arg-type]
+    out.flush()
+    return 0
+
+
+# -- serve -------------------------------------------------------------------------------------
+def cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
+    import uvicorn
+
+    settings = _settings(args)
+    # Load once here so a missing index is one clear line before the server starts.
+    from .store import open_store
+
+    open_store(settings.index_dir, settings.store)
+    os.environ["RAG_INDEX_DIR"] = str(settings.index_dir)
+    os.environ["RAG_STORE"] = settings.store
+    os.environ["RAG_MODEL"] = settings.model
+    print(f"serving on http://{args.host}:{args.port}/  (Ctrl+C to stop)", flush=True)
+    # The web package is a shell over this library; uvicorn imports it by name so that rag/
+    # itself never imports web/.
+    uvicorn.run("web.app:create_app_from_env", factory=True, host=args.host, port=args.port,
+                log_level="warning", workers=1)
+    return 0
+
+
+# -- eval / bench --------------------------------------------------------------------------------
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluation import run_cli
+
+    return run_cli(args, _settings(args))
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import run_cli
+
+    return run_cli(args, _settings(args))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rag", description="Offline question answering over your own documents, with verbatim citations.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--index-dir", type=Path, default=None,
+                       help="directory of the index (default: index/, or RAG_INDEX_DIR)")
+        p.add_argument("--model", default=None, help="local sentence-transformers model directory (RAG_MODEL)")
+        p.add_argument("--store", default=None,
+                       help="'local' (default) or milvus:///path/file.db or milvus://host:19530 (RAG_STORE)")
+
+    p = sub.add_parser("index", help="build or update the index from files and folders",
+                       description="Make the index hold exactly the documents under PATH...: new or changed "
+                                   "documents are embedded, unchanged ones reused, missing ones dropped.")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (.txt .md .html corpus.jsonl); "
+                                                            "default: seeds/")
+    p.add_argument("--faiss", choices=["auto", "flat", "hnsw", "ivf"], default=None,
+                   help="FAISS structure (default auto: exact when small, approximate when large)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    common(p)
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("ask", help="answer a question with cited passages",
+                       description="Answer QUESTION from the index. With '-' read one question per line "
+                                   "from standard input (use with --json for one JSON object per line).")
+    p.add_argument("question", metavar="QUESTION", help="the question, or '-' for one per line on stdin")
+    p.add_argument("-k", type=_positive_int, default=None, help="passages to return (default 5)")
+    p.add_argument("--retriever", choices=RETRIEVERS, default=None, help="default: hybrid")
+    p.add_argument("--json", action="store_true", help="print the JSON contract")
+    p.add_argument("--no-answer", action="store_true", help="retrieve passages only, no answer extraction")
+    common(p)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("serve", help="serve the web UI and the JSON API",
+                       description="Serve the search page, document pages and /api/ask on HOST:PORT.")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    common(p)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("eval", help="evaluate retrieval and answers on a question set or a BEIR dataset",
+                       description="Run the eval set through the same path as `rag ask` and print Recall@k, "
+                                   "MRR, nDCG, exact match, F1, abstention and latency.")
+    p.add_argument("--set", dest="eval_set", type=Path, default=Path("eval/questions.jsonl"))
+    p.add_argument("--retriever", choices=[*RETRIEVERS, "all"], default="all")
+    p.add_argument("-k", type=_positive_int, default=10)
+    p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    p.add_argument("--beir", type=Path, default=None, metavar="DIR",
+                   help="evaluate on a BEIR-layout dataset (corpus.jsonl, queries.jsonl, qrels/test.tsv)")
+    p.add_argument("--cache-dir", type=Path, default=None, help="where BEIR indexes are kept (default .cache/beir)")
+    p.add_argument("--report", type=Path, default=None, help="report path (default eval/report.md)")
+    p.add_argument("--no-report", action="store_true", help="do not write the report and chart")
+    common(p)
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("bench", help="measure indexing throughput, query latency and memory",
+                       description="Indexing throughput beside raw model encode throughput, per-stage query "
+                                   "latency beside one bare query embedding, peak memory; --scale N adds a "
+                                   "synthetic corpus of N chunks.")
+    p.add_argument("--questions", type=_positive_int, default=200, help="questions to time (default 200)")
+    p.add_argument("--scale", type=_positive_int, nargs="*", default=None, metavar="N",
+                   help="also measure a synthetic corpus of N chunks (several N allowed)")
+    p.add_argument("--json", action="store_true")
+    common(p)
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s")
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USER_ERROR
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

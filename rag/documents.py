@@ -1,0 +1,175 @@
+"""Load documents: .txt and .md files, .html (visible text only), BEIR-style corpus.jsonl, and
+folders of them. A file that cannot be decoded or parsed is skipped with one warning line."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+
+from .errors import UserError
+from .records import Document
+
+log = logging.getLogger("rag")
+
+TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
+HTML_SUFFIXES = {".html", ".htm"}
+JSONL_NAMES = {"corpus.jsonl"}
+
+Warn = Callable[[str], None]
+
+
+def _default_warn(message: str) -> None:
+    log.warning(message)
+
+
+def first_line_title(text: str, fallback: str) -> str:
+    """The first non-empty line (markdown heading marks dropped), or the fallback."""
+    for line in text.splitlines():
+        line = line.strip().lstrip("#").strip()
+        if line:
+            return line[:200]
+    return fallback
+
+
+def load_text(path: Path) -> Document:
+    # Offsets are into the file decoded as UTF-8, so the text is kept exactly as decoded.
+    text = path.read_bytes().decode("utf-8")
+    return Document(doc_id=path.stem, title=first_line_title(text, path.stem), source=str(path), text=text)
+
+
+class _VisibleText(HTMLParser):
+    """Collects the text a browser would show: no script, style, template or head metadata."""
+
+    HIDDEN = {"script", "style", "template", "noscript", "head", "svg"}
+    BLOCK = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section",
+             "article", "header", "footer", "blockquote", "pre", "table", "title", "hr", "dd", "dt"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.title_parts: list[str] = []
+        self._hidden = 0
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "title":
+            self._in_title = True
+        elif tag in self.HIDDEN:
+            self._hidden += 1
+        if tag in self.BLOCK:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self._in_title = False
+        elif tag in self.HIDDEN and self._hidden:
+            self._hidden -= 1
+        if tag in self.BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title_parts.append(data)
+        elif not self._hidden:
+            self.parts.append(data)
+
+
+def html_to_text(markup: str) -> tuple[str, str]:
+    """Return (title, visible text) with whitespace tidied line by line."""
+    parser = _VisibleText()
+    parser.feed(markup)
+    parser.close()
+    lines = (" ".join(line.split()) for line in "".join(parser.parts).splitlines())
+    text = "\n".join(line for line in lines if line)
+    title = " ".join("".join(parser.title_parts).split())
+    return title, text
+
+
+def load_html(path: Path) -> Document:
+    title, text = html_to_text(path.read_bytes().decode("utf-8"))
+    return Document(doc_id=path.stem, title=title or first_line_title(text, path.stem), source=str(path), text=text)
+
+
+def load_corpus_jsonl(path: Path, warn: Warn = _default_warn) -> Iterator[Document]:
+    """BEIR layout: one ``{"_id", "title", "text"}`` object a line; the document id is ``_id``.
+
+    The title is kept as metadata; the text is what gets chunked and cited."""
+    with path.open("rb") as fh:
+        for lineno, raw in enumerate(fh, 1):
+            if not raw.strip():
+                continue
+            try:
+                row = json.loads(raw.decode("utf-8"))
+                doc_id = str(row["_id"])
+                text = str(row.get("text") or "")
+                title = str(row.get("title") or "")
+            except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+                warn(f"skipped {path}:{lineno}: not a corpus record ({type(exc).__name__})")
+                continue
+            if not text.strip():
+                continue
+            yield Document(doc_id=doc_id, title=title or first_line_title(text, doc_id), source=f"{path}#{doc_id}", text=text)
+
+
+def _load_file(path: Path, warn: Warn) -> Iterator[Document]:
+    suffix = path.suffix.lower()
+    try:
+        if path.name in JSONL_NAMES or suffix == ".jsonl":
+            yield from load_corpus_jsonl(path, warn)
+            return
+        if suffix in TEXT_SUFFIXES:
+            doc = load_text(path)
+        elif suffix in HTML_SUFFIXES:
+            doc = load_html(path)
+        else:
+            return
+    except UnicodeDecodeError:
+        warn(f"skipped {path}: not valid UTF-8 text")
+        return
+    except OSError as exc:
+        warn(f"skipped {path}: cannot be read ({exc.strerror or exc})")
+        return
+    except Exception as exc:  # a parser failure on one file must not stop the build
+        warn(f"skipped {path}: cannot be parsed ({type(exc).__name__}: {exc})")
+        return
+    if doc.text.strip():
+        yield doc
+    else:
+        warn(f"skipped {path}: no text")
+
+
+def is_supported(path: Path) -> bool:
+    suffix = path.suffix.lower()
+    return suffix in TEXT_SUFFIXES | HTML_SUFFIXES or suffix == ".jsonl"
+
+
+def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """Supported files under the given paths, in a stable order. A missing path is a user error."""
+    for path in paths:
+        path = Path(path)
+        if not path.exists():
+            raise UserError(f"path does not exist: {path}")
+        if path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file() and is_supported(p)):
+                if not any(part.startswith(".") for part in child.relative_to(path).parts):
+                    yield child
+        else:
+            yield path
+
+
+def load_documents(paths: Iterable[Path | str], warn: Warn = _default_warn) -> list[Document]:
+    """Every document under ``paths``; duplicate ids keep the first and warn about the rest."""
+    docs: dict[str, Document] = {}
+    for file in iter_files(Path(p) for p in paths):
+        for doc in _load_file(file, warn):
+            if doc.doc_id in docs:
+                warn(f"skipped {doc.source}: document id {doc.doc_id!r} already taken by {docs[doc.doc_id].source}")
+                continue
+            docs[doc.doc_id] = doc
+    return list(docs.values())
+
+
+__all__ = ["load_documents", "load_text", "load_html", "load_corpus_jsonl", "html_to_text", "iter_files"]

@@ -1,0 +1,73 @@
+"""Dense (FAISS), lexical (BM25) and hybrid retrieval. Hybrid is reciprocal rank fusion of the two
+rankings: score = sum over rankings of 1 / (rrf_k + rank)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .records import Passage
+from .settings import RETRIEVERS, Settings
+
+
+def rrf(rankings: Sequence[np.ndarray], rrf_k: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Fuse rankings of row ids (best first) into (scores, rows), best first; ties keep the order
+    in which rows were first seen, dense before lexical."""
+    scores: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, row in enumerate(ranking.tolist(), 1):
+            scores[row] = scores.get(row, 0.0) + 1.0 / (rrf_k + rank)
+    best = sorted(scores.items(), key=lambda item: -item[1])[:k]
+    return (np.array([s for _, s in best], dtype=np.float32), np.array([r for r, _ in best], dtype=np.int64))
+
+
+class Retriever:
+    def __init__(self, store: Any, embedder: Any, settings: Settings) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+
+    def embed(self, questions: Sequence[str]) -> np.ndarray:
+        return self.embedder.encode(list(questions))
+
+    def search(self, question: str, k: int, retriever: str = "hybrid", vector: np.ndarray | None = None,
+               timings: dict[str, float] | None = None) -> list[Passage]:
+        """Top ``k`` passages. ``vector`` is the question's embedding if the caller already has it
+        (batch mode); ``timings`` collects seconds per stage."""
+        if retriever not in RETRIEVERS:
+            raise ValueError(f"unknown retriever {retriever!r}: use one of {', '.join(RETRIEVERS)}")
+        timings = timings if timings is not None else {}
+        depth = max(k, self.settings.fusion_depth) if retriever == "hybrid" else k
+        dense = lexical = None
+        if retriever in ("dense", "hybrid"):
+            if vector is None:
+                t = time.perf_counter()
+                vector = self.embedder.encode_query(question)
+                timings["embed"] = time.perf_counter() - t
+            t = time.perf_counter()
+            dense = self.store.dense_search(vector.reshape(1, -1), depth)[0]
+            timings["dense"] = time.perf_counter() - t
+        if retriever in ("bm25", "hybrid"):
+            t = time.perf_counter()
+            lexical = self.store.lexical_search(question, depth)
+            timings["bm25"] = time.perf_counter() - t
+        if retriever == "hybrid":
+            t = time.perf_counter()
+            scores, rows = rrf([dense[1], lexical[1]], self.settings.rrf_k, k)  # type: ignore[index]
+            timings["fusion"] = time.perf_counter() - t
+        else:
+            scores, rows = (dense if retriever == "dense" else lexical)  # type: ignore[misc]
+            scores, rows = scores[:k], rows[:k]
+        return self.passages(scores, rows)
+
+    def passages(self, scores: np.ndarray, rows: np.ndarray) -> list[Passage]:
+        out = []
+        for rank, (score, row) in enumerate(zip(scores.tolist(), rows.tolist()), 1):
+            chunk = self.store.chunk(int(row))
+            doc = self.store.document(chunk.doc_id)
+            out.append(Passage(chunk=chunk, rank=rank, score=float(score), title=doc.title if doc else "",
+                               source=doc.source if doc else ""))
+        return out

