@@ -9,6 +9,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from .errors import UserError
 from .settings import RETRIEVERS, Settings
@@ -132,11 +133,18 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return run_cli(args, _settings(args))
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes are one line too: what is wrong and where to look."""
+
+    def error(self, message: str) -> "NoReturn":  # type: ignore[override]
+        self.exit(EXIT_USER_ERROR, f"error: {message} (see: {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="rag", description="Offline question answering over your own documents, with verbatim citations.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--index-dir", type=Path, default=None,
@@ -196,7 +204,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--questions", type=_positive_int, default=200, help="questions to time (default 200)")
     p.add_argument("--scale", type=_positive_int, nargs="*", default=None, metavar="N",
                    help="also measure a synthetic corpus of N chunks (several N allowed)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--copies", type=_positive_int, default=8,
+                   help="index the seeds copied N times, so the throughput figure is stable (default 8)")
+    p.add_argument("--seeds", type=Path, default=Path("seeds"), help="documents to index and ask (default seeds/)")
+    p.add_argument("--set", dest="eval_set", type=Path, default=Path("eval/questions.jsonl"),
+                   help="questions to time, cycled (default eval/questions.jsonl)")
+    p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     common(p)
     p.set_defaults(func=cmd_bench)
     return parser

@@ -41,6 +41,16 @@ class Retriever:
             raise ValueError(f"unknown retriever {retriever!r}: use one of {', '.join(RETRIEVERS)}")
         timings = timings if timings is not None else {}
         depth = max(k, self.settings.fusion_depth) if retriever == "hybrid" else k
+        if retriever == "hybrid" and hasattr(self.store, "hybrid_search"):
+            # A store with its own fusion (Milvus's RRFRanker) fuses server-side.
+            if vector is None:
+                t = time.perf_counter()
+                vector = self.embedder.encode_query(question)
+                timings["embed"] = time.perf_counter() - t
+            t = time.perf_counter()
+            scores, rows = self.store.hybrid_search(question, vector, k, self.settings.rrf_k, depth=depth)
+            timings["hybrid"] = time.perf_counter() - t
+            return self.passages(scores, rows)
         dense = lexical = None
         if retriever in ("dense", "hybrid"):
             if vector is None:

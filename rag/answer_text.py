@@ -1,0 +1,210 @@
+"""Word tokens with character offsets, and what a question asks for (its expected answer type).
+
+Rules, not a model: the answerer must stay within a few milliseconds per question."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from .answer_words import (IRREGULAR, DISTANCE_UNITS, DURATION_NOUNS, FUNCTION_WORDS, ORG_NOUNS, PERSON_NOUNS,
+                           PLACE_NOUNS, TIME_NOUNS, VERBS, WORD_NOUNS, is_number)
+from .lexical import _STOP, _stemmer
+
+# Dotted acronyms ("U.S."), numbers with thousands separators, words with inner hyphens or
+# apostrophes ("won’t"), a possessive "’s" on its own, then any other non-space character.
+_TOKEN = re.compile(
+    r"(?:[A-Za-z]\.){2,}"
+    r"|\d{1,3}(?:,\d{3})+(?:\.\d+)?(?:-[^\W_]+)*"
+    r"|[^\W_]+(?:-[^\W_]+)*(?:[’'](?![sS]\b)[^\W_]+)*"
+    r"|[’'][sS]\b"
+    r"|[^\w\s]"
+)
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+    start: int  # offsets into the text that was tokenized (shifted by the caller's base)
+    end: int
+    lower: str
+    stem: str
+    is_word: bool
+    is_cap: bool  # capitalised or a number: may belong to a name
+
+
+def tokens(text: str, base: int = 0) -> list[Token]:
+    out: list[Token] = []
+    matches = list(_TOKEN.finditer(text))
+    stems = _stems([m.group(0).lower() for m in matches])
+    for m, stem in zip(matches, stems):
+        t = m.group(0)
+        low = t.lower()
+        word = t[0].isalnum()
+        out.append(Token(t, base + m.start(), base + m.end(), low, stem, word, word and (t[0].isupper())))
+    return out
+
+
+def _stems(words: list[str]) -> list[str]:
+    return [_stem(w) for w in words]
+
+
+@lru_cache(maxsize=50_000)
+def _stem(word: str) -> str:
+    word = word.replace("’", "'")
+    return _stemmer().stemWord(IRREGULAR.get(word, word))
+
+
+def is_verbish(tok: Token, prev: Token | None) -> bool:
+    """A verb by ending or by list: -ed/-ing words are verbs unless a determiner, a possessive or
+    a number stands right before them ("a downed drone", "the coming days")."""
+    low = tok.lower
+    if low in VERBS:
+        return prev is None or prev.lower not in ("a", "an", "the", "’s", "'s")
+    if (tok.is_cap and prev is not None) or len(low) < 5 or not low.isalpha():
+        return False
+    if low.endswith(("ed", "ing")):
+        return not (prev is not None and (prev.lower in ("a", "an", "the", "its", "their", "his", "her", "’s",
+                                                           "'s", "our") or is_number(prev.lower)))
+    return False
+
+
+# -- questions ---------------------------------------------------------------------------------
+
+WH = ("who", "whom", "whose", "what", "which", "when", "where", "why", "how")
+
+
+@dataclass
+class Question:
+    text: str
+    stems: list[str]  # content stems
+    names: set[str] = field(default_factory=set)  # stems of capitalised words and numbers past the first word
+    words: set[str] = field(default_factory=set)  # every lowercase word of the question
+    wh: str = ""  # who/what/which/when/where/why/how/how_many/how_long/how_far/...
+    expect: str = "np"  # num, when, duration, distance, who, where, name, word, np, why, how
+    focus: str = ""  # the noun after which/what ("regions", "chancellor"), lowercased
+    unit: str = ""  # the stem of the noun after "how many"
+    # Where the answer sits relative to the question's words in a declarative sentence:
+    # "after" for object questions ("what did both sides confirm their commitment to?"),
+    # "before" for subject questions ("who said ...?"), "" when either.
+    side: str = ""
+    role: str = ""  # "who is the governor of X?", "the name of the Kyiv school": the noun a name must stand by
+
+
+_NOT_FOCUS = frozenset("kind type sort first last initially recently previously currently".split())
+
+
+def analyse(question: str) -> Question:
+    toks = [t for t in tokens(question) if t.is_word]
+    lows = [t.lower for t in toks]
+    stems = [t.stem for t in toks if len(t.lower) > 1 and t.lower not in FUNCTION_WORDS and t.lower not in _STOP]
+    q = Question(text=question, stems=stems, words={t.lower for t in toks} | {t.stem for t in toks},
+                 names={t.stem for t in toks[1:] if t.is_cap and t.lower not in FUNCTION_WORDS})
+    # The first wh-word decides; "In which port", "On what day" put it after a preposition.
+    i = next((n for n, w in enumerate(lows) if w in WH), -1)
+    if i < 0:
+        q.wh, q.expect = "", "np"
+        return q
+    w = lows[i]
+    nxt = lows[i + 1] if i + 1 < len(lows) else ""
+    if w == "how":
+        if nxt in ("many", "much"):
+            q.wh, q.expect = "how_many", "num"
+            # The counted noun: the last word of the phrase after "how many" ("how many of the
+            # 97 Russian drones" -> drones).
+            unit = None
+            for k in range(i + 2, min(len(toks), i + 8)):
+                t = toks[k]
+                if t.lower in ("of", "the", "a", "an", "these", "those", "its", "their") and unit is None:
+                    continue
+                if t.lower in FUNCTION_WORDS or t.lower in VERBS or is_verbish(t, toks[k - 1]):
+                    break
+                unit = t
+            q.unit = unit.stem if unit else ""
+        elif nxt in ("long", "often"):
+            q.wh, q.expect = "how_long", "duration"
+        elif nxt in ("far", "close", "near", "big", "large", "high", "old", "deep", "wide"):
+            q.wh, q.expect = "how_far", "num" if nxt in ("big", "large", "old") else "distance"
+        else:
+            q.wh, q.expect = "how", "how"
+        return q
+    if w in ("who", "whom", "whose"):
+        q.wh, q.expect = "who", "who"
+        q.side = _side(toks, i + 1)
+        if nxt in ("is", "was", "are", "were"):
+            q.role = _head(toks, i + 2)
+        return q
+    if w in ("when", "where", "why"):
+        q.wh = q.expect = w
+        return q
+    q.wh = w
+    # which/what: the focus noun is the last word of the phrase that follows the wh-word
+    # ("which German chancellor" -> chancellor, "what kind of meeting proposal" -> kind).
+    focus = ""
+    prev = toks[i]
+    for t in toks[i + 1:i + 5]:
+        if (t.lower in FUNCTION_WORDS or t.lower in VERBS or t.lower in _NOT_FOCUS
+                or (focus and is_verbish(t, prev))):
+            break
+        focus, prev = t.lower, t
+    if w == "what" and nxt in ("is", "was", "are", "were") and "name" in lows[i + 2:i + 5]:
+        # "What is the name of X?" asks for a proper name.
+        q.focus, q.expect = "name", "name"
+        at = lows.index("name", i)
+        if at + 1 < len(lows) and lows[at + 1] == "of":
+            q.role = _head(toks, at + 2)
+        return q
+    q.focus = focus
+    q.expect = _expect_from_focus(focus, lows)
+    q.side = _side(toks, i + 1 + (1 if focus else 0))
+    if q.expect == "who":
+        q.role = focus
+    return q
+
+
+def _head(toks: list[Token], k: int) -> str:
+    """The last word of the noun phrase that starts at token ``k`` ("the regional governor" -> governor)."""
+    head = ""
+    for t in toks[k:k + 6]:
+        if t.lower in ("the", "a", "an") and not head:
+            continue
+        if t.lower in FUNCTION_WORDS or t.lower in VERBS or (head and is_verbish(t, None)):
+            break
+        if not t.is_cap:  # "the UAE president Putin met": the role is "president", not a name
+            head = t.stem
+    return head
+
+
+_OBJECT_AUX = frozenset("did does do has have had will would can could should may might must".split())
+
+
+def _side(toks: list[Token], k: int) -> str:
+    if k >= len(toks):
+        return ""
+    nxt = toks[k]
+    if nxt.lower in _OBJECT_AUX:
+        return "after"
+    if nxt.lower in VERBS or is_verbish(nxt, toks[k - 1]):
+        return "before"
+    return ""
+
+
+def _expect_from_focus(focus: str, lows: list[str]) -> str:
+    if not focus:
+        return "np"
+    if focus in TIME_NOUNS:
+        return "duration" if "frame" in lows or "period" in lows else "when"
+    if focus in DURATION_NOUNS:
+        return "duration"
+    if focus in DISTANCE_UNITS:
+        return "distance"
+    if focus in PERSON_NOUNS:
+        return "who"
+    if focus in PLACE_NOUNS:
+        return "where"
+    if focus in ORG_NOUNS:
+        return "name"
+    if focus in WORD_NOUNS:
+        return "word"
+    return "np"

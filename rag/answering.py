@@ -1,0 +1,319 @@
+"""The extractive answerer: the shortest verbatim span of a retrieved passage that answers the
+question, the sentence around it, a confidence in [0, 1], and None below the threshold.
+
+How, without a neural reader (the budget is a few milliseconds per question):
+1. Split each retrieved chunk into sentences (cached per chunk) and score every sentence by the
+   share of the question's content words it holds, each word weighted by how rare it is among the
+   retrieved sentences; a word found only in the neighbouring sentence counts half.
+2. In the best sentences, list candidate spans by rules (numbers with units, dates, names, noun
+   phrases, quoted words, clauses) and score each by how its kind fits the question's type, how
+   close it sits to the question's words, and how little of the question it repeats.
+3. The best candidate is the answer if its score clears ``Settings.answer_threshold``; up to three
+   further distinct candidates are the alternatives.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from .answer_spans import Cand, candidates, fixed_candidates
+from .answer_text import Question, Token, analyse, tokens
+from .answer_words import FUNCTION_WORDS, TITLES, is_demonym
+from .records import Answer, Passage
+from .sentences import sentence_spans
+from .settings import Settings
+
+MAX_ALTERNATIVES = 3
+# How many of the best sentences get candidate extraction: enough for a paraphrase to win,
+# few enough to stay within the time budget.
+TOP_SENTENCES = 6
+_CACHE_CHUNKS = 4096
+
+# How well each candidate kind fits each expected answer type.
+FIT: dict[str, dict[str, float]] = {
+    "num": {"num": 1.0, "num_dur": 0.9, "num_dist": 0.9, "num_dur_bare": 0.8, "num_dist_bare": 0.8},
+    "duration": {"num_dur": 1.0, "num_dur_bare": 0.6, "date": 0.5, "num": 0.3},
+    "distance": {"num_dist": 1.0, "num_dist_bare": 0.7, "num": 0.4},
+    "when": {"date": 1.0, "num_dur": 0.4, "cause": 0.1},
+    "who": {"name": 1.0, "place": 0.35, "np": 0.45, "place_np": 0.2, "quote": 0.2},
+    "where": {"place": 1.0, "name": 0.8, "place_np": 0.8, "np": 0.35},
+    "name": {"name": 1.0, "place": 0.9, "quote": 0.6, "np": 0.25, "place_np": 0.3},
+    "word": {"quote": 1.0, "np": 0.45, "name": 0.3},
+    "np": {"np": 1.0, "place_np": 0.95, "name": 0.85, "place": 0.8, "quote": 0.9, "num": 0.5, "num_dur": 0.5,
+           "num_dist": 0.5, "date": 0.5, "clause": 0.3, "cause": 0.3},
+    "why": {"cause": 1.0, "clause": 0.7, "sentence": 0.5, "np": 0.3, "place_np": 0.3},
+    "how": {"clause": 0.85, "np": 0.8, "place_np": 0.8, "quote": 0.8, "num": 0.5, "num_dur": 0.6,
+            "num_dist": 0.6, "name": 0.5, "place": 0.5, "cause": 0.7, "sentence": 0.3},
+}
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    doc_id: str
+    start: int
+    end: int
+    text: str  # the document's text[start:end]
+    toks: tuple[Token, ...]
+    stems: frozenset[str]
+
+
+@dataclass
+class _Scored:
+    sent: _Sentence
+    score: float
+    rank: int
+
+
+class Answerer:
+    def __init__(self, settings: Settings, embedder: Any = None) -> None:
+        self.settings = settings
+        self.threshold = settings.answer_threshold
+        # Sentences per chunk, tokenised once: chunks repeat across questions.
+        self._cache: OrderedDict[tuple[str, int, str], list[_Sentence]] = OrderedDict()
+        # Question-independent candidates per sentence.
+        self._fixed: dict[tuple[str, int, str], list[Cand]] = {}
+
+    # -- public ------------------------------------------------------------------------------
+    def answer(self, question: str, passages: list[Passage]) -> tuple[Answer | None, list[Answer]]:
+        ranked = self.rank(question, passages)
+        if not ranked or ranked[0].score < self.threshold:
+            return None, []
+        best, rest = ranked[0], []
+        seen = {_norm(best.text)}
+        for a in ranked[1:]:
+            key = _norm(a.text)
+            if a.score < self.threshold or key in seen or _overlaps(a, best) or any(_overlaps(a, r) for r in rest):
+                continue
+            seen.add(key)
+            rest.append(a)
+            if len(rest) >= MAX_ALTERNATIVES:
+                break
+        return best, rest
+
+    def rank(self, question: str, passages: list[Passage]) -> list[Answer]:
+        """Every candidate answer, best first (scores in [0, 1])."""
+        q = analyse(question)
+        # Repeating one word does not make a question more specific.
+        stems = list(dict.fromkeys(q.stems))
+        # No content word, or one word and no question word ("war war war ..."): nothing to match.
+        if not stems or not passages or (not q.wh and len(stems) < 2):
+            return []
+        per_passage = [(p, self._sentences(p)) for p in passages]
+        all_sents = {(s.doc_id, s.start): s for _, ss in per_passage for s in ss}
+        idf = _idf(stems, list(all_sents.values()))
+        # Names in the question must be found; numbers in it are often only context ("of the 97 drones").
+        weight = {w: idf[w] * (2.0 if w in q.names or w[:1].isdigit() else 1.0) for w in stems}
+        total = sum(weight.values())
+        scored: dict[tuple[str, int], _Scored] = {}
+        for p, ss in per_passage:
+            for n, s in enumerate(ss):
+                key = (s.doc_id, s.start)
+                if key in scored:
+                    continue
+                near = set()
+                if n > 0:
+                    near |= ss[n - 1].stems
+                if n + 1 < len(ss):
+                    near |= ss[n + 1].stems
+                got = sum(weight[w] * (1.0 if w in s.stems else 0.5 if w in near else 0.0) for w in stems)
+                cov = got / total if total else 0.0
+                # Lower-ranked passages count slightly less: retrieval already weighed them.
+                scored[key] = _Scored(s, cov * (1.0 - 0.02 * (p.rank - 1)), p.rank)
+        best = sorted(scored.values(), key=lambda x: -x.score)[:TOP_SENTENCES]
+        qwords = q.words | set(stems)
+        answers: list[Answer] = []
+        for sc in best:
+            answers.extend(self._candidates(q, stems, qwords, sc))
+        answers.sort(key=lambda a: (-a.score, -(a.end - a.start)))
+        return answers
+
+    # -- internals ---------------------------------------------------------------------------
+    def _sentences(self, p: Passage) -> list[_Sentence]:
+        c = p.chunk
+        # The text is part of the key: a re-indexed document may reuse a chunk id and offsets.
+        key = (c.chunk_id, c.start, c.text)
+        hit = self._cache.get(key)
+        if hit is not None:
+            self._cache.move_to_end(key)
+            return hit
+        out = []
+        for s, e in sentence_spans(c.text):
+            toks = tuple(tokens(c.text[s:e], c.start + s))
+            out.append(_Sentence(c.doc_id, c.start + s, c.start + e, c.text[s:e], toks, frozenset(t.stem for t in toks)))
+        self._cache[key] = out
+        if len(self._cache) > _CACHE_CHUNKS:
+            self._cache.popitem(last=False)
+        return out
+
+    def _candidates(self, q: Question, stems: list[str], qwords: set[str], sc: _Scored) -> list[Answer]:
+        toks = list(sc.sent.toks)
+        if not toks:
+            return []
+        qset = set(stems)
+        # Distances count content words only: "commitment to a successful event" is adjacent.
+        pos, n = [], 0
+        for t in toks:
+            pos.append(n)
+            if t.is_word and t.lower not in FUNCTION_WORDS:
+                n += 1
+        matched = [k for k, t in enumerate(toks) if t.stem in qset]
+        focus_stem = _stem_of(q.focus) if q.focus else ""
+        focus_at = [k for k, t in enumerate(toks) if focus_stem and t.stem == focus_stem]
+        # "Who is the governor of X?": the name that answers stands next to the role word.
+        roles = [k for k, t in enumerate(toks) if q.role and t.stem == q.role]
+        kind_of = bool(_KIND_OF.search(q.text))
+        partitive = bool(_PARTITIVE.search(q.text))
+        plural_focus = q.focus.endswith("s") and not q.focus.endswith("ss")
+        fits = FIT.get(q.expect, FIT["np"])
+        out: list[Answer] = []
+        seen: set[tuple[int, int]] = set()
+        key = (sc.sent.doc_id, sc.sent.start, sc.sent.text)
+        fixed = self._fixed.get(key)
+        if fixed is None:
+            fixed = self._fixed[key] = fixed_candidates(toks)
+            if len(self._fixed) > _CACHE_CHUNKS * 8:
+                self._fixed.clear()
+        for c in candidates(toks, qwords, fixed):
+            fit = fits.get(c.kind, 0.0)
+            if c.j < len(toks) and toks[c.j].text in ("’s", "'s") and c.kind != "sentence":
+                fit *= 0.6  # "Russia" of "Russia’s western Bryansk region" only modifies the answer
+            if fit <= 0 or (c.i, c.j) in seen:
+                continue
+            seen.add((c.i, c.j))
+            novel = _novelty(toks, c, qwords, focus_stem)
+            if novel <= 0:
+                continue
+            if c.part:
+                # Part of a longer name whose rest the question says ("Vladimir" of "Vladimir Putin").
+                if c.kind in ("name", "place") and _joined_to_question_name(toks, c, qwords):
+                    continue
+                # A modifier of a question word ("economic" of "economic sanctions") rarely answers,
+                # unless the question asks "what kind of".
+                modifier = c.j < len(toks) and toks[c.j].stem in qset
+                if modifier != kind_of:
+                    fit *= 0.6
+            if q.expect == "num" and q.unit and c.kind.startswith("num"):
+                fit *= _unit_fit(toks, c, q.unit)
+                if partitive:
+                    # "How many of the 97 drones ...?" -> "63" of "63 of the drones".
+                    of = c.unit == 0 and c.j < len(toks) and toks[c.j].lower == "of"
+                    fit *= 1.0 if of else 0.85 if c.unit and _unit_fit(toks, c, q.unit) == 1.0 else 0.6
+            if q.expect in ("who", "name") and c.kind == "name" and c.j - c.i > 1 and \
+                    (toks[c.i].lower in TITLES or is_demonym(toks[c.i].text)):
+                fit *= 0.9  # "Vyacheslav Gladkov" rather than "regional governor Vyacheslav Gladkov"
+            prox = _proximity(c, matched, pos, q.side if q.expect in ("np", "who", "word") else "")
+            extra = 1.0
+            if focus_at:
+                extra *= 0.8 + 0.2 * _proximity(c, focus_at, pos)
+            if q.role and c.kind in ("name", "place"):
+                extra *= 1.0 if roles and _proximity(c, roles, pos) >= 0.99 else 0.3
+            if q.focus and c.kind not in ("sentence", "clause", "cause"):
+                extra *= (1.0 if c.is_list else 0.8) if plural_focus else (0.85 if c.is_list else 1.0)
+            length = c.j - c.i
+            brevity = 1.0 / (1.0 + 0.04 * max(0, length - 4)) if c.kind != "sentence" else 1.0
+            score = sc.score * fit * novel * (0.55 + 0.45 * prox) * brevity * extra
+            a, b = toks[c.i].start, toks[c.j - 1].end
+            text = sc.sent.text[a - sc.sent.start:b - sc.sent.start]
+            out.append(Answer(text=text, doc_id=sc.sent.doc_id, start=a, end=b, score=max(0.0, min(1.0, score)),
+                              sentence_start=sc.sent.start, sentence_end=sc.sent.end))
+        return out
+
+
+def _unit_fit(toks: list[Token], c: Cand, unit: str) -> float:
+    """Does the number count what the question counts? "how many drones": "97 drones" yes,
+    "two ballistic missiles" no; a bare number whose next words name the unit also fits."""
+    if c.unit:
+        return 1.0 if any(t.stem == unit for t in toks[c.j - c.unit:c.j]) else 0.5
+    last = toks[c.j - 1].lower
+    if "-" in last and _stem_of(last.split("-")[-1]) == unit:
+        return 1.0
+    after = toks[c.j:c.j + 4]
+    if any(t.stem == unit for t in after):
+        # "63 of the drones" -> "63" is whole; "97 drones" offers the unit too, so the bare number
+        # is only second best.
+        return 0.95 if after and after[0].lower == "of" else 0.9
+    return 0.6
+
+
+_PARTITIVE = re.compile(r"\bhow many of\b", re.I)
+_KIND_OF = re.compile(r"\b(kind|type|sort)s? of\b", re.I)
+
+
+def _stem_of(word: str) -> str:
+    toks = tokens(word)
+    return toks[0].stem if toks else ""
+
+
+def _joined_to_question_name(toks: list[Token], c: Cand, qwords: set[str]) -> bool:
+    for k in (c.i - 1, c.j):
+        if 0 <= k < len(toks) and toks[k].is_cap and (toks[k].stem in qwords or toks[k].lower in qwords) \
+                and toks[k].lower not in TITLES:
+            return True
+    return False
+
+
+def _novelty(toks: list[Token], c: Cand, qwords: set[str], focus_stem: str) -> float:
+    """The share of the candidate's words that the question does not already say. A number's
+    unit ("how many drones" -> "97 drones") and the focus noun at the end ("which regions" ->
+    "Kharkiv and Sumy regions") may repeat the question."""
+    end = c.j - c.unit
+    if c.unit == 0 and end - 1 > c.i and toks[end - 1].stem == focus_stem:
+        end -= 1
+    words = [t for t in toks[c.i:end] if t.is_word]
+    # Grammar words say nothing about novelty ("in the coming days" repeats no "the").
+    words = [t for t in words if t.lower not in FUNCTION_WORDS] or words
+    if not words:
+        return 0.0
+    fresh = [t for t in words if t.stem not in qwords and t.lower not in qwords]
+    if not fresh:
+        return 0.0
+    return (len(fresh) / len(words)) ** 2
+
+
+def _proximity(c: Cand, matched: list[int], pos: list[int], side: str = "") -> float:
+    """1 when the candidate touches one of the ``matched`` tokens, falling with the number of
+    content words in between. With ``side`` "after" the answer is expected after the question's
+    words (an object), with "before" ahead of them (a subject): the other side counts double."""
+    if not matched:
+        return 0.0
+    best = None
+    for m in matched:
+        if m < c.i:
+            d = pos[c.i] - pos[m] - 1
+            if side == "before":
+                d = 2 * d + 1
+        elif m >= c.j:
+            d = pos[m] - pos[c.j - 1] - 1
+            if side == "after":
+                d = 2 * d + 1
+        else:
+            d = 0
+        best = d if best is None else min(best, d)
+    return 1.0 / (1.0 + 0.25 * max(0, best or 0))
+
+
+def _idf(stems: list[str], sents: list[_Sentence]) -> dict[str, float]:
+    n = len(sents)
+    out = {}
+    for w in stems:
+        df = sum(1 for s in sents if w in s.stems)
+        out[w] = math.log(1.0 + (n + 1) / (df + 0.5))
+    return out
+
+
+def _overlaps(a: Answer, b: Answer) -> bool:
+    return a.doc_id == b.doc_id and a.start < b.end and b.start < a.end
+
+
+_PUNCT = re.compile(r"[^\w\s]")
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+
+
+def _norm(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).lower()
+    return " ".join(_ARTICLES.sub(" ", _PUNCT.sub(" ", text)).split())

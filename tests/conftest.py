@@ -1,0 +1,61 @@
+"""Shared fixtures: a fast fake embedder for unit tests, and the real seeds index for end-to-end
+tests (built once per session with the real model)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+
+
+class HashEmbedder:
+    """Deterministic bag-of-words vectors: enough to test storage and ranking plumbing without
+    the neural model."""
+
+    name = "hash-embedder"
+    fingerprint = "hash-embedder-v1"
+    dimension = 64
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def encode(self, texts, progress: bool = False) -> np.ndarray:
+        self.calls.append(len(texts))
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                h = int(hashlib.md5(word.encode()).hexdigest()[:8], 16)
+                out[i, h % self.dimension] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms == 0, 1, norms)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.encode([text])
+
+
+@pytest.fixture
+def hash_embedder() -> HashEmbedder:
+    return HashEmbedder()
+
+
+@pytest.fixture(scope="session")
+def seeds_index(tmp_path_factory) -> Path:
+    """The seeds indexed with the real model, once per test session."""
+    from rag import Settings, build_index
+
+    index_dir = tmp_path_factory.mktemp("seeds-index")
+    build_index([SEEDS], Settings.from_env(index_dir=index_dir), progress=False)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def assistant(seeds_index):
+    from rag import Assistant
+
+    return Assistant.load(seeds_index)

@@ -1,0 +1,184 @@
+"""The extractive answerer: short verbatim spans by question type, offsets, the threshold,
+alternatives and bad questions. Unit tests use hand-made passages; one slow test uses the seeds."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+
+from rag.answer_text import analyse
+from rag.answering import Answerer
+from rag.records import Chunk, Passage
+from rag.settings import Settings
+
+
+def _passages(*docs: tuple[str, str]) -> tuple[list[Passage], dict[str, str]]:
+    """One passage per (doc_id, text); each chunk sits at offset 7 inside a document whose first
+    seven characters are a header, so chunk and document offsets differ."""
+    passages, texts = [], {}
+    for rank, (doc_id, text) in enumerate(docs, 1):
+        doc_text = "Header\n" + text
+        texts[doc_id] = doc_text
+        chunk = Chunk(doc_id=doc_id, chunk_id=f"{doc_id}#0", start=7, end=7 + len(text), text=text)
+        passages.append(Passage(chunk=chunk, rank=rank, score=1.0 / rank, title=doc_id, source=doc_id))
+    return passages, texts
+
+
+@pytest.fixture
+def answerer() -> Answerer:
+    return Answerer(Settings(), None)
+
+
+def _check(answer, texts: dict[str, str]) -> None:
+    doc = texts[answer.doc_id]
+    assert doc[answer.start:answer.end] == answer.text
+    assert answer.sentence_start <= answer.start < answer.end <= answer.sentence_end
+    assert 0.0 <= answer.score <= 1.0
+
+
+def test_how_many_gets_the_number_with_its_unit(answerer):
+    passages, texts = _passages(("a", "Kyiv was quiet on Monday. On Friday morning, the air force reported that "
+                                      "Russia launched two ballistic missiles and 97 drones overnight."))
+    answer, _ = answerer.answer("How many drones did Russia launch overnight?", passages)
+    assert answer is not None
+    assert answer.text == "97 drones"
+    _check(answer, texts)
+
+
+def test_how_many_of_gets_the_bare_count(answerer):
+    passages, texts = _passages(("a", "Russia launched 97 drones. Ukraine's defenses shot down 63 of the drones, "
+                                      "while Russia claimed it destroyed 53 Ukrainian drones."))
+    answer, _ = answerer.answer("How many of the 97 drones did Ukraine's defenses shoot down?", passages)
+    assert answer is not None and answer.text == "63"
+
+
+def test_who_gets_the_name_without_the_question_words(answerer):
+    passages, texts = _passages(("a", "In Belgorod, a man suffered serious injuries from falling drone debris, "
+                                      "according to regional governor Vyacheslav Gladkov."))
+    answer, _ = answerer.answer("Who is the governor of Belgorod?", passages)
+    assert answer is not None
+    assert answer.text == "Vyacheslav Gladkov"
+    _check(answer, texts)
+
+
+def test_when_gets_the_day(answerer):
+    passages, texts = _passages(("a", "The minister said the talks would go ahead. Officials confirmed the "
+                                      "meeting on Monday but declined to give details."))
+    answer, _ = answerer.answer("On what day did officials confirm the meeting?", passages)
+    assert answer is not None and answer.text == "Monday"
+
+
+def test_where_gets_the_places(answerer):
+    passages, texts = _passages(("a", "Sirens sounded after midnight. The missiles were fired at Kharkiv and "
+                                      "Chernihiv, officials said."))
+    answer, _ = answerer.answer("Where were the missiles fired?", passages)
+    assert answer is not None and answer.text == "Kharkiv and Chernihiv"
+    _check(answer, texts)
+
+
+def test_a_question_the_passages_do_not_answer_gets_none(answerer):
+    passages, _ = _passages(("a", "Russia launched two ballistic missiles and 97 drones overnight."),
+                            ("b", "The drones hit areas in four regions."))
+    assert answerer.answer("What is the capital of Australia?", passages) == (None, [])
+
+
+def test_the_threshold_decides(answerer):
+    passages, _ = _passages(("a", "Russia launched two ballistic missiles and 97 drones overnight."))
+    ranked = answerer.rank("How many drones did Russia launch?", passages)
+    assert ranked
+    best = ranked[0].score
+    assert Answerer(Settings(answer_threshold=best + 1e-6)).answer("How many drones did Russia launch?",
+                                                                    passages)[0] is None
+    above = Answerer(Settings(answer_threshold=best)).answer("How many drones did Russia launch?", passages)[0]
+    assert above is not None and above.score == best
+
+
+def test_alternatives_are_distinct_answers_from_other_documents(answerer):
+    passages, texts = _passages(
+        ("a", "Overnight, Ukraine's air force shot down 63 drones over the east."),
+        ("b", "On Wednesday, Russian authorities said they shot down 45 drones over the border."),
+        ("c", "The air force shot down 12 drones near the capital, officials said."),
+    )
+    answer, alternatives = answerer.answer("How many drones were shot down?", passages)
+    assert answer is not None and alternatives
+    assert len(alternatives) <= 3
+    texts_seen = [answer.text] + [a.text for a in alternatives]
+    assert len(set(texts_seen)) == len(texts_seen)
+    for a in [answer, *alternatives]:
+        _check(a, texts)
+    spans = [(a.doc_id, a.start, a.end) for a in [answer, *alternatives]]
+    for i, (d1, s1, e1) in enumerate(spans):
+        for d2, s2, e2 in spans[i + 1:]:
+            assert d1 != d2 or e1 <= s2 or e2 <= s1
+    assert all(a.score <= answer.score for a in alternatives)
+
+
+@pytest.mark.parametrize("question", ["???", "the", "Что сказал Путин о саммите?", "¿Dónde está la cumbre?",
+                                      " ".join(["drones"] * 200), "how many how many how many", "42", "!"])
+def test_bad_questions_get_a_clean_none_or_a_normal_answer(answerer, question):
+    passages, texts = _passages(("a", "Russia launched 97 drones overnight. The drones hit areas in Kharkiv."))
+    answer, alternatives = answerer.answer(question, passages)
+    if answer is not None:
+        _check(answer, texts)
+    for a in alternatives:
+        _check(a, texts)
+
+
+def test_one_word_repeated_is_no_question(answerer):
+    passages, _ = _passages(("a", "Russia launched 97 drones overnight. The drones hit areas in Kharkiv."))
+    assert answerer.answer(" ".join(["drones"] * 200), passages) == (None, [])
+
+
+def test_no_passages_no_answer(answerer):
+    assert answerer.answer("Who is the governor of Belgorod?", []) == (None, [])
+
+
+def test_question_types():
+    assert analyse("How many drones did Russia launch?").expect == "num"
+    assert analyse("How many drones did Russia launch?").unit == "drone"
+    assert analyse("Who is the governor of Kharkiv?").role == "governor"
+    assert analyse("Which German chancellor did Zelenskyy meet?").expect == "who"
+    assert analyse("On which day did he speak?").expect == "when"
+    assert analyse("Within what time frame will it end?").expect == "duration"
+    assert analyse("Where did it land?").expect == "where"
+    assert analyse("Why did it happen?").expect == "why"
+
+
+_WORDS = st.sampled_from("Russia Ukraine drones launched 97 two missiles on Friday the governor said Kyiv "
+                         "and of in 3,000 people U.S. President Vladimir Putin “critical” , . ? ’s — "
+                         "regions Monday at least six".split())
+
+
+@hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.lists(_WORDS, min_size=1, max_size=40), question=st.lists(_WORDS, min_size=1, max_size=10),
+       qw=st.sampled_from(["How many", "Who", "When", "Where", "What", "Which", "Why", "How"]))
+def test_every_candidate_is_a_verbatim_span_inside_its_sentence(answerer, body, question, qw):
+    text = " ".join(body)
+    passages, texts = _passages(("a", text), ("b", text.upper()))
+    for a in answerer.rank(f"{qw} {' '.join(question)}?", passages):
+        _check(a, texts)
+    answer, alternatives = answerer.answer(f"{qw} {' '.join(question)}?", passages)
+    if answer is None:
+        assert alternatives == []
+    else:
+        assert all(a.score >= answerer.threshold for a in [answer, *alternatives])
+
+
+@pytest.mark.slow
+def test_seeds_end_to_end(assistant):
+    cases = {
+        "Who is the governor of Belgorod?": "Vyacheslav Gladkov",
+        "How many drones did Russia launch at Ukraine overnight into Wednesday?": "49 drones",
+        "Which German chancellor did Zelenskyy meet in Berlin?": "Friedrich Merz",
+    }
+    for question, expected in cases.items():
+        result = assistant.ask(question)
+        assert result.answer is not None, question
+        assert result.answer.text == expected
+        doc = assistant.document(result.answer.doc_id)
+        assert doc.text[result.answer.start:result.answer.end] == result.answer.text
+        sentence = doc.text[result.answer.sentence_start:result.answer.sentence_end]
+        assert expected in sentence
+        assert result.to_dict()["answer"]["sentence"] == {"start": result.answer.sentence_start,
+                                                          "end": result.answer.sentence_end}
+    assert assistant.ask("What is the capital of Australia?").answer is None

@@ -1,0 +1,122 @@
+"""What the pages show, built from a ``Result``: plain dataclasses with links and safe, highlighted
+HTML. No retrieval or answering here, only presentation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from markupsafe import Markup
+
+from rag.records import Answer, Passage, Result
+
+from .highlight import mark_span, mark_words, question_stems
+
+
+def doc_href(doc_id: str, start: int | None = None, end: int | None = None) -> str:
+    """The document page with the span highlighted; #hit scrolls to it without JavaScript."""
+    path = f"/doc/{quote(doc_id, safe='')}"
+    if start is None or end is None:
+        return path
+    return f"{path}?{urlencode({'start': start, 'end': end})}#hit"
+
+
+def source_name(source: str) -> str:
+    # The file name says where it came from without showing the server's directory layout.
+    return PurePath(source).name if source else ""
+
+
+def short_title(title: str, limit: int = 70) -> str:
+    """News titles are whole first sentences; a citation line needs only their start."""
+    if len(title) <= limit:
+        return title
+    cut = title.rfind(" ", 0, limit)
+    return title[: cut if cut > limit // 2 else limit].rstrip(" ,;:—-") + "…"
+
+
+@dataclass(frozen=True)
+class AnswerView:
+    text: str
+    doc_id: str
+    title: str
+    score: float
+    sentence: Markup
+    href: str
+    span: str
+
+    @property
+    def percent(self) -> int:
+        return round(100 * max(0.0, min(1.0, self.score)))
+
+
+@dataclass(frozen=True)
+class PassageView:
+    rank: int
+    doc_id: str
+    title: str
+    source: str
+    score: float
+    text: Markup
+    href: str
+    span: str
+    has_answer: bool
+
+
+@dataclass(frozen=True)
+class ResultView:
+    question: str
+    answer: AnswerView | None
+    alternatives: list[AnswerView]
+    passages: list[PassageView]
+    milliseconds: int | None
+
+
+def _contains(p: Passage, a: Answer | None) -> bool:
+    c = p.chunk
+    return a is not None and c.doc_id == a.doc_id and c.start <= a.start and a.end <= c.end
+
+
+def answer_view(answer: Answer, document: Any, title: str) -> AnswerView:
+    """The answer marked inside its sentence, sliced from the document text (document offsets)."""
+    if document is not None and 0 <= answer.sentence_start <= answer.start <= answer.end <= answer.sentence_end \
+            <= len(document.text):
+        sentence_text = document.text[answer.sentence_start:answer.sentence_end]
+        sentence = mark_span(sentence_text, answer.start - answer.sentence_start, answer.end - answer.sentence_start)
+    else:
+        sentence = mark_span(answer.text, 0, len(answer.text))
+    return AnswerView(text=answer.text, doc_id=answer.doc_id, title=title, score=float(answer.score),
+                      sentence=sentence, href=doc_href(answer.doc_id, answer.start, answer.end),
+                      span=f"{answer.start}–{answer.end}")
+
+
+def passage_view(p: Passage, answer: Answer | None, stems: frozenset[str]) -> PassageView:
+    c = p.chunk
+    has_answer = _contains(p, answer)
+    if has_answer:
+        text = mark_span(c.text, answer.start - c.start, answer.end - c.start)  # type: ignore[union-attr]
+    else:
+        text = mark_words(c.text, stems)
+    return PassageView(rank=p.rank, doc_id=c.doc_id, title=p.title or c.doc_id, source=source_name(p.source),
+                       score=float(p.score), text=text, href=doc_href(c.doc_id, c.start, c.end),
+                       span=f"{c.start}–{c.end}", has_answer=has_answer)
+
+
+def result_view(result: Result, document_of: Any) -> ResultView:
+    """``document_of(doc_id)`` returns the indexed Document (or None): the only text source."""
+    titles = {p.chunk.doc_id: p.title for p in result.passages}
+
+    def view(a: Answer) -> AnswerView:
+        doc = document_of(a.doc_id)
+        return answer_view(a, doc, short_title(titles.get(a.doc_id) or (doc.title if doc else a.doc_id)))
+
+    stems = question_stems(result.question)
+    total = result.timings.get("total")
+    return ResultView(
+        question=result.question,
+        answer=view(result.answer) if result.answer else None,
+        alternatives=[view(a) for a in result.alternatives],
+        passages=[passage_view(p, result.answer, stems) for p in result.passages],
+        milliseconds=round(total * 1000) if total is not None else None,
+    )
