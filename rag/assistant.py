@@ -80,7 +80,8 @@ class Assistant:
             except UserError as exc:
                 checked.append(exc)
         good = [q for q in checked if isinstance(q, str)]
-        vectors = self.embedder.encode(good) if good and retriever != "bm25" else None
+        needs_vector = retriever != "bm25" or self.answerer is not None
+        vectors = self.embedder.encode(good) if good and needs_vector else None
         i = 0
         for q in checked:
             if isinstance(q, UserError):
@@ -93,6 +94,10 @@ class Assistant:
     def _answer(self, question: str, k: int, retriever: str, vector: Any) -> Result:
         timings: dict[str, float] = {}
         started = time.perf_counter()
+        if vector is None and retriever == "bm25" and self.answerer is not None:
+            # BM25 needs no question vector, but the answerer scores sentences with it.
+            vector = self.embedder.encode_query(question)
+            timings["embed"] = time.perf_counter() - started
         passages = self.retriever.search(question, k, retriever, vector=vector, timings=timings)
         answer, alternatives = None, []
         if self.answerer is not None:

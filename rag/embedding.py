@@ -76,6 +76,52 @@ class Embedder:
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode([text])
 
+    def encode_with_sentences(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
+                              progress: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Chunk vectors and, from the same forward pass, one vector per sentence span ("late
+        chunking": the mean of the sentence's contextual token vectors). ``spans[i]`` are character
+        offsets into ``texts[i]``. The chunk vectors equal ``encode(texts)``; the sentence vectors
+        cost no extra model call, and let retrieval and the answerer score single sentences."""
+        import torch
+
+        n = len(texts)
+        chunk_vectors = np.zeros((n, self.dimension), dtype=np.float32)
+        sentence_vectors: list[np.ndarray] = [np.zeros((0, self.dimension), np.float32)] * n
+        order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths pad least
+        tokenizer = self.model.tokenizer
+        max_length = self.model.get_max_seq_length() or 512
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=n, desc="Embedding", unit="chunk")
+        for b in range(0, n, self.batch_size):
+            idx = order[b:b + self.batch_size]
+            batch = [texts[i] for i in idx]
+            enc = tokenizer(batch, padding=True, truncation="longest_first", max_length=max_length,
+                            return_tensors="pt", return_offsets_mapping=True)
+            offsets = enc.pop("offset_mapping").numpy()
+            with torch.inference_mode():
+                out = self.model(dict(enc))
+            pooled = torch.nn.functional.normalize(out["sentence_embedding"], dim=-1).numpy()
+            tokens = out["token_embeddings"].numpy()
+            mask = enc["attention_mask"].numpy().astype(bool)
+            for j, i in enumerate(idx):
+                chunk_vectors[i] = pooled[j]
+                real = mask[j] & (offsets[j, :, 1] > offsets[j, :, 0])  # no padding or special tokens
+                rows = []
+                for s, e in spans[i]:
+                    sel = real & (offsets[j, :, 0] >= s) & (offsets[j, :, 1] <= e)
+                    # A sentence past the model's window (truncated) falls back to the chunk vector.
+                    v = tokens[j][sel].mean(axis=0) if sel.any() else pooled[j]
+                    rows.append(v / (np.linalg.norm(v) or 1.0))
+                sentence_vectors[i] = np.asarray(rows, dtype=np.float32).reshape(-1, self.dimension)
+            if bar:
+                bar.update(len(idx))
+        if bar:
+            bar.close()
+        return chunk_vectors, sentence_vectors
+
 
 def describe(model: str) -> dict[str, str]:
     config = Path(model) / "config.json"

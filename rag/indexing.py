@@ -20,6 +20,7 @@ from .documents import load_documents
 from .embedding import Embedder, model_fingerprint
 from .errors import UserError
 from .records import Document
+from .sentences import sentence_spans
 from .settings import Settings
 from .store.local import FORMAT_VERSION, IndexContents, LocalStore, read_manifest, write_index
 
@@ -118,47 +119,67 @@ def build_index(paths: Sequence[str | Path], settings: Settings | None = None, e
         return report
 
     new_chunks = {d.doc_id: chunk_document(d, settings.chunk_size, settings.chunk_overlap) for d in plan.embed}
-    texts = [c.text for cs in new_chunks.values() for c in cs]
-    if texts:
+    chunks = [c for cs in new_chunks.values() for c in cs]
+    doc_text = {d.doc_id: d.text for d in plan.embed}
+    spans = [sentence_spans(doc_text[c.doc_id], c.start, c.end) for c in chunks]
+    if chunks:
         embedder = embedder or Embedder(settings.model, settings.batch_size)
         t0 = time.perf_counter()
-        new_vectors = embedder.encode(texts, progress=progress)
+        relative = [[(s - c.start, e - c.start) for s, e in sp] for c, sp in zip(chunks, spans)]
+        new_vectors, new_sentence_vectors = embedder.encode_with_sentences([c.text for c in chunks], relative,
+                                                                           progress=progress)
         report.embed_seconds = time.perf_counter() - t0
         dimension = embedder.dimension
     else:
-        new_vectors = np.zeros((0, int(manifest["model"]["dimension"])), np.float32)  # type: ignore[index]
-        dimension = new_vectors.shape[1]
-    report.embedded_chunks = len(texts)
+        dimension = int(manifest["model"]["dimension"])  # type: ignore[index]
+        new_vectors, new_sentence_vectors = np.zeros((0, dimension), np.float32), []
+    report.embedded_chunks = len(chunks)
 
     old = LocalStore.load(settings.index_dir) if plan.keep else None
     old_rows = _rows_by_doc(old) if old else {}
     old_vectors = old.vectors() if old else None
 
-    rows, vec_parts, counts = [], [], {}
+    # Assemble the new index in document order: fresh material for embedded documents, stored
+    # rows and vectors (unchanged, not re-embedded) for the rest.
+    rows: list[tuple[int, int, int, int]] = []
+    vec_parts: list[np.ndarray] = []
+    sent_rows: list[tuple[int, int, int]] = []
+    sent_parts: list[np.ndarray] = []
+    counts: dict[str, int] = {}
+    first_new = {}
     offset = 0
-    new_offsets: dict[str, int] = {}
     for doc_id, cs in new_chunks.items():
-        new_offsets[doc_id] = offset
+        first_new[doc_id] = offset
         offset += len(cs)
     for doc_row, doc in enumerate(docs):
         if doc.doc_id in new_chunks:
-            cs = new_chunks[doc.doc_id]
-            rows.extend((doc_row, n, c.start, c.end) for n, c in enumerate(cs))
-            o = new_offsets[doc.doc_id]
-            vec_parts.append(new_vectors[o:o + len(cs)])
-            counts[doc.doc_id] = len(cs)
+            o = first_new[doc.doc_id]
+            for n, c in enumerate(new_chunks[doc.doc_id]):
+                sent_rows.extend((len(rows), s, e) for s, e in spans[o + n])
+                sent_parts.append(new_sentence_vectors[o + n])
+                rows.append((doc_row, n, c.start, c.end))
+            vec_parts.append(new_vectors[o:o + len(new_chunks[doc.doc_id])])
+            counts[doc.doc_id] = len(new_chunks[doc.doc_id])
         else:
             idx = old_rows[doc.doc_id]
-            stored = old.chunk_rows[idx]  # type: ignore[union-attr]
-            rows.extend((doc_row, int(r[1]), int(r[2]), int(r[3])) for r in stored)
+            for old_row in idx:
+                r = old.chunk_rows[old_row]  # type: ignore[union-attr]
+                sp, sv = old.sentences(int(old_row))  # type: ignore[union-attr]
+                sent_rows.extend((len(rows), int(s), int(e)) for s, e in sp)
+                sent_parts.append(sv)
+                rows.append((doc_row, int(r[1]), int(r[2]), int(r[3])))
             vec_parts.append(np.asarray(old_vectors[idx]))  # type: ignore[index]
             counts[doc.doc_id] = len(idx)
-    chunk_rows = np.asarray(rows, dtype=np.int64).reshape(-1, 4)
-    vectors = np.concatenate(vec_parts) if vec_parts else np.zeros((0, dimension), np.float32)
+    contents = IndexContents(
+        documents=docs,
+        chunk_rows=np.asarray(rows, dtype=np.int64).reshape(-1, 4),
+        vectors=np.concatenate(vec_parts) if vec_parts else np.zeros((0, dimension), np.float32),
+        sentence_rows=np.asarray(sent_rows, dtype=np.int64).reshape(-1, 3),
+        sentence_vectors=np.concatenate(sent_parts) if sent_parts else np.zeros((0, dimension), np.float32),
+    )
     manifest_new = manifest_for(settings, fingerprint, dimension, docs, counts)
-    write_index(settings.index_dir, manifest_new, IndexContents(docs, chunk_rows, vectors),
-                settings.faiss_index, settings.ann_threshold)
-    report.chunks = len(chunk_rows)
+    write_index(settings.index_dir, manifest_new, contents, settings.faiss_index, settings.ann_threshold)
+    report.chunks = len(rows)
     report.written = True
     report.seconds = time.perf_counter() - started
     return report

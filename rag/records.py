@@ -46,6 +46,9 @@ class Passage:
     score: float
     title: str
     source: str
+    # The chunk's sentences as (start, end, cosine similarity to the question), document offsets;
+    # empty when no question vector was computed (BM25 alone) or the store keeps no sentence vectors.
+    sentences: tuple[tuple[int, int, float], ...] = field(default=(), compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {

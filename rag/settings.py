@@ -37,6 +37,8 @@ class Settings:
     rrf_k: int = 60
     # How many candidates each retriever contributes before fusion.
     fusion_depth: int = 50
+    # Dense candidates re-ranked by their best sentence (see Retriever.dense).
+    rerank_depth: int = 100
     # Below this answer score the assistant says "no answer in these documents". 0.39 is the lowest
     # value at which every unanswerable question among the odd-numbered eval ids (the tuning half)
     # gets no answer; it costs answers to about a fifth of the answerable ones (see the answerer's

@@ -27,6 +27,9 @@ class HashEmbedder:
 
     def encode(self, texts, progress: bool = False) -> np.ndarray:
         self.calls.append(len(texts))
+        return self._vectors(texts)
+
+    def _vectors(self, texts) -> np.ndarray:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for i, text in enumerate(texts):
             for word in re.findall(r"\w+", text.lower()):
@@ -37,6 +40,10 @@ class HashEmbedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode([text])
+
+    def encode_with_sentences(self, texts, spans, progress: bool = False):
+        vectors = self.encode(texts)
+        return vectors, [self._vectors([t[s:e] for s, e in sp]) for t, sp in zip(texts, spans)]
 
 
 @pytest.fixture

@@ -103,6 +103,21 @@ def test_bm25_and_hybrid_through_the_retriever(tmp_path, corpus, uri):
     assert "hybrid" in timings  # Milvus's RRFRanker did the fusion
 
 
+def test_sentences_match_the_local_store(tmp_path, corpus, uri):
+    emb = HashEmbedder()
+    settings = _settings(tmp_path, uri)
+    _build(corpus, settings, emb)
+    build_index([corpus], settings, embedder=emb, progress=False)
+    milvus, local = MilvusStore.open(uri), LocalStore.load(settings.index_dir)
+    if not hasattr(local, "sentences"):
+        pytest.skip("the local store keeps no sentence vectors")
+    _, rows = milvus.dense_search(emb.encode(["drones"]), 5)[0]
+    by_id = {local.chunk(i).chunk_id: i for i in range(local.info.chunks)}
+    for row in rows.tolist():
+        (ms, mv), (ls, lv) = milvus.sentences(row), local.sentences(by_id[milvus.chunk(row).chunk_id])
+        assert len(ms) > 0 and np.array_equal(ms, ls) and np.allclose(mv, lv, atol=1e-3)
+
+
 def test_incremental_updates(tmp_path, corpus, uri):
     settings = _settings(tmp_path, uri)
     first = _build(corpus, settings)

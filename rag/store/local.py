@@ -7,7 +7,9 @@ Layout of ``index_dir``::
         manifest.json       format, model, chunker and FAISS settings, each document's hash
         documents.jsonl     doc_id, title, source, text
         chunks.npy          int64 rows (document row, ordinal, start, end)
-        vectors.npy         float32 normalised vectors (reused by incremental builds)
+        vectors.npy         float32 normalised chunk vectors (reused by incremental builds)
+        sentences.npy       int64 rows (chunk row, start, end): each chunk's sentences, in order
+        sentence_vectors.npy float16 normalised sentence vectors (late chunking, see embedding.py)
         dense.faiss         the FAISS index
         bm25/               the bm25s index
 
@@ -34,7 +36,7 @@ from ..records import Chunk, Document
 from .base import StoreInfo
 from .faiss_index import build_faiss, configure_search
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CURRENT = "CURRENT"
 
 
@@ -49,6 +51,8 @@ class IndexContents:
     documents: list[Document]
     chunk_rows: np.ndarray  # (n, 4) int64: document row, ordinal, start, end
     vectors: np.ndarray  # (n, d) float32
+    sentence_rows: np.ndarray  # (m, 3) int64: chunk row, start, end (document offsets)
+    sentence_vectors: np.ndarray  # (m, d) float16
 
 
 def current_version(index_dir: Path) -> Path | None:
@@ -84,6 +88,8 @@ def write_index(index_dir: Path, manifest: dict[str, Any], contents: IndexConten
                                      "text": doc.text}, ensure_ascii=False) + "\n")
         np.save(tmp / "chunks.npy", contents.chunk_rows.astype(np.int64))
         np.save(tmp / "vectors.npy", contents.vectors.astype(np.float32))
+        np.save(tmp / "sentences.npy", contents.sentence_rows.astype(np.int64))
+        np.save(tmp / "sentence_vectors.npy", contents.sentence_vectors.astype(np.float16))
         index, params = build_faiss(contents.vectors, faiss_kind, ann_threshold)
         faiss.write_index(index, str(tmp / "dense.faiss"))
         texts = [_chunk_text(contents.documents, row) for row in contents.chunk_rows]
@@ -121,7 +127,8 @@ class LocalStore:
     """A loaded local index. Read-only and safe to share between threads."""
 
     def __init__(self, path: Path, manifest: dict[str, Any], documents: list[Document], chunk_rows: np.ndarray,
-                 dense: faiss.Index, lexical: LexicalIndex) -> None:
+                 dense: faiss.Index, lexical: LexicalIndex, sentence_rows: np.ndarray,
+                 sentence_vectors: np.ndarray) -> None:
         self.path = path
         self.manifest = manifest
         self._documents = documents
@@ -129,6 +136,10 @@ class LocalStore:
         self.chunk_rows = chunk_rows
         self.dense = dense
         self.lexical = lexical
+        self.sentence_rows = sentence_rows
+        self.sentence_vectors = sentence_vectors
+        # Sentences of chunk i are rows ptr[i]:ptr[i+1] (they are stored grouped by chunk).
+        self._sentence_ptr = np.searchsorted(sentence_rows[:, 0], np.arange(len(chunk_rows) + 1))
         model = manifest["model"]
         self.info = StoreInfo(
             documents=len(documents), chunks=int(len(chunk_rows)), model=model["name"],
@@ -158,15 +169,17 @@ class LocalStore:
             dense = faiss.read_index(str(version / "dense.faiss"), flags)
             configure_search(dense, manifest.get("faiss", {}))
             lexical = LexicalIndex.load(version / "bm25", mmap=mmap)
+            sentence_rows = np.load(version / "sentences.npy", mmap_mode="r" if mmap else None)
+            sentence_vectors = np.load(version / "sentence_vectors.npy", mmap_mode="r" if mmap else None)
         except UserError:
             raise
         except Exception as exc:
             raise IndexIncompatible(
                 f"the index at {index_dir} is damaged or incomplete ({type(exc).__name__}): {rebuild_hint(index_dir)}"
             ) from exc
-        if not (len(chunk_rows) == dense.ntotal == lexical.n):
+        if not (len(chunk_rows) == dense.ntotal == lexical.n) or len(sentence_rows) != len(sentence_vectors):
             raise IndexIncompatible(f"the index at {index_dir} is inconsistent: {rebuild_hint(index_dir)}")
-        return cls(version, manifest, documents, chunk_rows, dense, lexical)
+        return cls(version, manifest, documents, chunk_rows, dense, lexical, sentence_rows, sentence_vectors)
 
     def chunk(self, row: int) -> Chunk:
         doc_row, ordinal, start, end = (int(x) for x in self.chunk_rows[row])
@@ -194,6 +207,11 @@ class LocalStore:
 
     def lexical_search(self, question: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         return self.lexical.search(question, k)
+
+    def sentences(self, row: int) -> tuple[np.ndarray, np.ndarray]:
+        """The sentences of chunk ``row``: (spans as (k, 2) document offsets, (k, d) vectors)."""
+        a, b = self._sentence_ptr[row], self._sentence_ptr[row + 1]
+        return np.asarray(self.sentence_rows[a:b, 1:3]), np.asarray(self.sentence_vectors[a:b], dtype=np.float32)
 
     def vectors(self) -> np.ndarray:
         return np.load(self.path / "vectors.npy", mmap_mode="r")

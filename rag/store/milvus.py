@@ -16,6 +16,7 @@ hash, ordinal), so re-running an interrupted build upserts the same rows instead
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import hashlib
 import json
@@ -38,7 +39,7 @@ from ..errors import IndexIncompatible, IndexMissing, UserError
 from ..records import Chunk, Document
 from .base import StoreInfo
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CHUNKS = "rag_chunks"
 DOCUMENTS = "rag_documents"
 META = "rag_meta"
@@ -47,7 +48,8 @@ PART_CHARS = 16_000
 MAX_VARCHAR = 65_535
 # Milvus caps one search's limit at 16,384.
 MAX_LIMIT = 16_384
-_CHUNK_FIELDS = ["pk", "chunk_id", "doc_id", "ordinal", "char_start", "char_end", "text", "title", "source"]
+_CHUNK_FIELDS = ["pk", "chunk_id", "doc_id", "ordinal", "char_start", "char_end", "text", "title", "source",
+                 "sentences"]
 # Milvus Lite logs a full traceback when it cannot open a file; our one-line error says it instead.
 logging.getLogger("milvus_lite").setLevel(logging.CRITICAL)
 # gRPC's C core prints keepalive chatter ("too_many_pings") from Milvus Lite's embedded server on
@@ -167,6 +169,7 @@ class MilvusStore:
         self._chunks: OrderedDict[int, Chunk] = OrderedDict()
         self._docs: OrderedDict[str, Document | None] = OrderedDict()
         self._titles: dict[int, tuple[str, str]] = {}
+        self._sentences: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     @classmethod
     def open(cls, uri: str) -> "MilvusStore":
@@ -208,9 +211,12 @@ class MilvusStore:
                                          end=int(r["char_end"]), text=r["text"])
                 self._chunks.move_to_end(pk)
                 self._titles[pk] = (r.get("title", ""), r.get("source", ""))
+                if "sentences" in r:
+                    self._sentences[pk] = decode_sentences(r["sentences"], self.info.dimension)
                 while len(self._chunks) > 50_000:
                     old, _ = self._chunks.popitem(last=False)
                     self._titles.pop(old, None)
+                    self._sentences.pop(old, None)
 
     def chunk(self, row: int) -> Chunk:
         with self._lock:
@@ -222,6 +228,17 @@ class MilvusStore:
             raise KeyError(f"no chunk with key {row} in {self.target.uri}")
         self._remember(rows)
         return self._chunks[int(row)]
+
+    def sentences(self, row: int) -> tuple[np.ndarray, np.ndarray]:
+        """The sentences of chunk ``row``: (spans as (k, 2) document offsets, (k, d) vectors), as
+        the local store gives them, so dense re-ranking by best sentence works the same here."""
+        with self._lock:
+            hit = self._sentences.get(int(row))
+        if hit is None:
+            rows = self.client.get(CHUNKS, ids=[int(row)], output_fields=_CHUNK_FIELDS)
+            self._remember(rows)
+            hit = self._sentences.get(int(row), (np.zeros((0, 2), np.int64), np.zeros((0, self.info.dimension), np.float32)))
+        return hit
 
     def document(self, doc_id: str) -> Document | None:
         with self._lock:
@@ -308,6 +325,22 @@ def _assemble(rows: list[dict[str, Any]]) -> list[Document]:
     return docs
 
 
+def encode_sentences(spans: Sequence[tuple[int, int]], vectors: np.ndarray) -> str:
+    """Spans and float16 vectors as one JSON string (a VARCHAR; Milvus has no per-row matrix type)."""
+    v = np.asarray(vectors, np.float16).reshape(len(spans), -1)
+    text = json.dumps({"spans": [[int(a), int(b)] for a, b in spans], "v": base64.b64encode(v.tobytes()).decode()})
+    # Past the VARCHAR limit (a chunk of very many sentences) keep none: re-ranking falls back to
+    # the chunk's own score.
+    return text if len(text) <= MAX_VARCHAR else json.dumps({"spans": [], "v": ""})
+
+
+def decode_sentences(text: str, dimension: int) -> tuple[np.ndarray, np.ndarray]:
+    data = json.loads(text or '{"spans": [], "v": ""}')
+    spans = np.asarray(data["spans"], np.int64).reshape(-1, 2)
+    v = np.frombuffer(base64.b64decode(data["v"]), np.float16).astype(np.float32).reshape(len(spans), dimension)
+    return spans, v
+
+
 def _query_all(client: Any, collection: str, filter: str, fields: list[str]) -> list[dict[str, Any]]:
     """All matching rows. A server caps one query's window, so it is paged with an iterator; Milvus
     Lite has no cap (and no timestamp RPC for iterators)."""
@@ -378,6 +411,8 @@ def _create_collections(client: Any, dimension: int) -> None:
     s.add_field("title", DataType.VARCHAR, max_length=4096)
     s.add_field("source", DataType.VARCHAR, max_length=4096)
     s.add_field("content_hash", DataType.VARCHAR, max_length=64)
+    # Each sentence's span and vector (late chunking, see Embedder.encode_with_sentences), packed.
+    s.add_field("sentences", DataType.VARCHAR, max_length=MAX_VARCHAR)
     s.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["text"],
                             output_field_names=["sparse"]))
     client.create_collection(CHUNKS, schema=s)
@@ -460,6 +495,7 @@ def build_milvus_index(paths: Sequence[str | Path], settings: Any, embedder: Any
     from ..documents import load_documents
     from ..embedding import Embedder, model_fingerprint
     from ..indexing import BuildReport, chunker_settings, plan_update
+    from ..sentences import sentence_spans
 
     started = time.perf_counter()
     target = parse_uri(settings.store)
@@ -488,10 +524,19 @@ def build_milvus_index(paths: Sequence[str | Path], settings: Any, embedder: Any
             return report
 
         new_chunks = {d.doc_id: chunk_document(d, settings.chunk_size, settings.chunk_overlap) for d in plan.embed}
-        texts = [c.text for cs in new_chunks.values() for c in cs]
+        chunks = [c for cs in new_chunks.values() for c in cs]
+        texts = [c.text for c in chunks]
+        doc_text = {d.doc_id: d.text for d in plan.embed}
+        spans = [sentence_spans(doc_text[c.doc_id], c.start, c.end) for c in chunks]
         embedder = embedder or Embedder(settings.model, settings.batch_size)
         t0 = time.perf_counter()
-        vectors = embedder.encode(texts, progress=progress)
+        if hasattr(embedder, "encode_with_sentences"):
+            relative = [[(a - c.start, b - c.start) for a, b in sp] for c, sp in zip(chunks, spans)]
+            vectors, sentence_vectors = embedder.encode_with_sentences(texts, relative, progress=progress)
+        else:
+            vectors = embedder.encode(texts, progress=progress)
+            sentence_vectors = [np.zeros((0, embedder.dimension), np.float32) for _ in chunks]
+            spans = [[] for _ in chunks]
         report.embed_seconds = time.perf_counter() - t0
         report.embedded_chunks = len(texts)
         dimension = embedder.dimension
@@ -514,7 +559,8 @@ def build_milvus_index(paths: Sequence[str | Path], settings: Any, embedder: Any
                 rows.append({"pk": chunk_pk(doc_id, doc.content_hash, n), "chunk_id": c.chunk_id, "doc_id": doc_id,
                              "ordinal": n, "char_start": c.start, "char_end": c.end, "text": c.text,
                              "vector": vectors[at].tolist(), "title": doc.title[:1000], "source": doc.source[:1000],
-                             "content_hash": doc.content_hash})
+                             "content_hash": doc.content_hash,
+                             "sentences": encode_sentences(spans[at], sentence_vectors[at])})
                 at += 1
         for batch in _batches(rows, 500):
             client.upsert(CHUNKS, list(batch))
