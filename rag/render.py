@@ -9,6 +9,10 @@ from .records import Result
 NO_ANSWER = "No answer in these documents."
 
 
+def short(title: str, limit: int = 80) -> str:
+    return title if len(title) <= limit else title[:limit - 1].rstrip() + "…"
+
+
 def render_text(result: Result, color: bool = False, width: int = 100) -> str:
     bold = (lambda s: f"\033[1m{s}\033[0m") if color else (lambda s: s)
     mark = (lambda s: f"\033[1;33m{s}\033[0m") if color else (lambda s: f"[[{s}]]")
@@ -23,14 +27,14 @@ def render_text(result: Result, color: bool = False, width: int = 100) -> str:
         if sentence:
             lines.append(textwrap.fill(sentence(mark), width, initial_indent="   ", subsequent_indent="   "))
         cite = passages.get(a.doc_id)
-        title = f"{cite.title} " if cite else ""
+        title = f"{short(cite.title)} " if cite else ""
         lines.append(f"   source: {title}[{a.doc_id} {a.start}:{a.end}]")
         for alt in result.alternatives:
             lines.append(f"   also: {alt.text} [{alt.doc_id} {alt.start}:{alt.end}] ({alt.score:.2f})")
     lines.append("")
     lines.append("Citations:")
     for p in result.passages:
-        lines.append(f"[{p.rank}] {p.title}  ({p.chunk.doc_id} {p.chunk.start}:{p.chunk.end}, score {p.score:.3f})")
+        lines.append(f"[{p.rank}] {short(p.title)}  ({p.chunk.doc_id} {p.chunk.start}:{p.chunk.end}, score {p.score:.3f})")
         snippet = " ".join(p.chunk.text.split())
         lines.append(textwrap.fill(snippet[:300] + ("…" if len(snippet) > 300 else ""), width,
                                    initial_indent="    ", subsequent_indent="    "))

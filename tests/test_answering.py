@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 from rag.answer_text import analyse
 from rag.answering import Answerer
 from rag.records import Chunk, Passage
+from rag.sentences import sentence_spans
 from rag.settings import Settings
 
 
@@ -144,6 +145,63 @@ def test_question_types():
     assert analyse("Why did it happen?").expect == "why"
 
 
+def _with_cosines(passage: Passage, cosines: list[float]) -> Passage:
+    """The passage with ``sentences=`` as the retriever fills it: the chunk's sentences in document
+    offsets, one cosine each."""
+    c = passage.chunk
+    spans = sentence_spans(c.text)
+    assert len(spans) == len(cosines)
+    sentences = tuple((c.start + s, c.start + e, cos) for (s, e), cos in zip(spans, cosines))
+    return Passage(chunk=c, rank=passage.rank, score=passage.score, title=passage.title, source=passage.source,
+                   sentences=sentences)
+
+
+# The first sentence shares the question's words; the second answers it in other words.
+_PARAPHRASE = ("Officials said the talks on the new deal were due on Monday. "
+               "The agreement was finally signed by envoy Anna Berg on Thursday.")
+_PARAPHRASE_Q = "On which day were the talks on the new deal held?"
+
+
+def test_sentence_cosine_picks_a_paraphrase_over_word_overlap():
+    answerer = Answerer(Settings(answer_threshold=0.0))  # the choice of sentence, not the null decision
+    passages, texts = _passages(("a", _PARAPHRASE))
+    lexical, _ = answerer.answer(_PARAPHRASE_Q, passages)
+    assert lexical is not None and lexical.text == "Monday"  # word overlap alone
+    answer, _ = answerer.answer(_PARAPHRASE_Q, [_with_cosines(passages[0], [0.05, 0.95])])
+    assert answer is not None and answer.text == "Thursday"
+    _check(answer, texts)
+
+
+def test_sentence_cosine_agreeing_with_the_words_keeps_their_sentence():
+    answerer = Answerer(Settings(answer_threshold=0.0))
+    passages, _ = _passages(("a", _PARAPHRASE))
+    answer, _ = answerer.answer(_PARAPHRASE_Q, [_with_cosines(passages[0], [0.8, 0.3])])
+    assert answer is not None and answer.text == "Monday"
+
+
+def test_sentence_scores_carry_the_cosine_and_fall_back_without_it(answerer):
+    passages, _ = _passages(("a", _PARAPHRASE))
+    q = analyse(_PARAPHRASE_Q)
+    stems = list(dict.fromkeys(q.stems))
+    plain = answerer.score_sentences(q, stems, passages)
+    assert [s.cos for s in plain] == [None, None]
+    assert [s.score for s in plain] == [s.lex for s in plain]  # rank 1: no discount
+    with_cos = answerer.score_sentences(q, stems, [_with_cosines(passages[0], [0.1, 0.9])])
+    assert [s.cos for s in with_cos] == [0.1, 0.9]
+    assert with_cos[1].score > with_cos[0].score
+
+
+def test_a_question_name_missing_from_the_passage_lowers_the_confidence():
+    answerer = Answerer(Settings(answer_threshold=0.0))
+    passages, _ = _passages(("a", "Russia launched 97 drones at Kyiv overnight, the air force said."))
+    for place, lowered in (("Kyiv", False), ("Odesa", True)):
+        question = f"How many drones did Russia launch at {place}?"
+        span_score = answerer.rank(question, passages)[0].score
+        answer, _ = answerer.answer(question, passages)
+        assert answer is not None and answer.text == "97 drones"
+        assert (answer.score < span_score) == lowered, place
+
+
 _WORDS = st.sampled_from("Russia Ukraine drones launched 97 two missiles on Friday the governor said Kyiv "
                          "and of in 3,000 people U.S. President Vladimir Putin “critical” , . ? ’s — "
                          "regions Monday at least six".split())
@@ -162,6 +220,20 @@ def test_every_candidate_is_a_verbatim_span_inside_its_sentence(answerer, body, 
         assert alternatives == []
     else:
         assert all(a.score >= answerer.threshold for a in [answer, *alternatives])
+
+
+@hsettings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.lists(_WORDS, min_size=1, max_size=40), question=st.lists(_WORDS, min_size=1, max_size=10),
+       cosines=st.lists(st.floats(-1.0, 1.0), min_size=40, max_size=40))
+def test_any_cosines_keep_answers_verbatim_and_scores_in_range(answerer, body, question, cosines):
+    text = " ".join(body)
+    passages, texts = _passages(("a", text))
+    n = len(sentence_spans(passages[0].chunk.text))
+    passages = [_with_cosines(passages[0], cosines[:n])]
+    answer, alternatives = answerer.answer(f"What {' '.join(question)}?", passages)
+    for a in ([answer] if answer else []) + alternatives:
+        _check(a, texts)
+        assert a.score >= answerer.threshold
 
 
 @pytest.mark.slow
