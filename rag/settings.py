@@ -39,6 +39,8 @@ class Settings:
     fusion_depth: int = 50
     # Dense candidates re-ranked by their best sentence (see Retriever.dense).
     rerank_depth: int = 100
+    # The answerer reads the top passages only (whatever k is).
+    answer_passages: int = 5
     # Below this answer score the assistant says "no answer in these documents". 0.43 is the lowest
     # value at which every unanswerable question among the odd-numbered eval ids (the tuning half)
     # gets no answer (hybrid, k=5); it costs answers to about a tenth of the answerable ones there,
@@ -47,8 +49,8 @@ class Settings:
     # FAISS structure: "auto" picks exact search for small corpora, approximate above
     # ``ann_threshold`` vectors; "flat", "hnsw" or "ivf" force one.
     faiss_index: str = "auto"
-    # Measured (scripts/scale_table.py): exact search costs ~0.45 ms per 1,000 vectors a query on
-    # 2 shared cores, so above ~50k vectors it passes 20 ms and HNSW takes over.
+    # Measured (scripts/scale_table.py, busy 2-core machine): exact search took 54 ms a query at
+    # 100k vectors and 1.4 ms at 10k, so it nears 20 ms around 50k, where HNSW takes over.
     ann_threshold: int = 50_000
     # Where the vectors and words live: "local" (FAISS + bm25s under index_dir) or a milvus:// URI.
     store: str = "local"

@@ -70,8 +70,8 @@ def _build(x: np.ndarray, n: int, d: int, chosen: str) -> tuple[faiss.Index, dic
 def configure_search(index: faiss.Index, params: dict[str, Any]) -> None:
     """Apply the saved search-time parameters (they are not all kept by faiss.write_index), and
     search with one thread: the retriever asks one query at a time, and an OpenMP team on a busy
-    2-core machine costs far more than it saves (flat, 10k vectors: p50 52 ms with 2 threads,
-    1 ms with 1, measured in one run)."""
+    2-core machine costs far more than it saves (scripts/scale_table.py, flat, 10k vectors on a
+    busy machine: p50 172 ms with 2 threads, 1.08 ms with 1)."""
     faiss.omp_set_num_threads(1)
     if params.get("type") == "hnsw":
         faiss.downcast_index(index).hnsw.efSearch = int(params["efSearch"])
