@@ -56,10 +56,18 @@ def _stem(word: str) -> str:
     return _stemmer().stemWord(IRREGULAR.get(word, word))
 
 
+_MODALS = frozenset("will would shall should can could must might to".split())
+
+
 def is_verbish(tok: Token, prev: Token | None) -> bool:
     """A verb by ending or by list: -ed/-ing words are verbs unless a determiner, a possessive or
     a number stands right before them ("a downed drone", "the coming days")."""
     low = tok.lower
+    # A bare lowercase word after a modal is a verb ("should happen", "must decide"); after "to" too
+    # unless it is a grammar word or a number ("to mobilize" but "to a successful event").
+    if prev is not None and prev.lower in _MODALS and not tok.is_cap and low.isalpha() \
+            and low not in FUNCTION_WORDS and not is_number(low):
+        return True
     if low in VERBS:
         return prev is None or prev.lower not in ("a", "an", "the", "’s", "'s")
     if (tok.is_cap and prev is not None) or len(low) < 5 or not low.isalpha():
@@ -90,6 +98,7 @@ class Question:
     # "before" for subject questions ("who said ...?"), "" when either.
     side: str = ""
     role: str = ""  # "who is the governor of X?", "the name of the Kyiv school": the noun a name must stand by
+    role_mod: str = ""  # the stem of a lowercase word before the role ("defence" of "defence minister")
 
 
 _NOT_FOCUS = frozenset("kind type sort first last initially recently previously currently".split())
@@ -134,6 +143,9 @@ def analyse(question: str) -> Question:
         q.side = _side(toks, i + 1)
         if nxt in ("is", "was", "are", "were"):
             q.role = _head(toks, i + 2)
+            at = next((k for k in range(i + 2, len(toks)) if toks[k].stem == q.role), -1) if q.role else -1
+            if at > 0 and not toks[at - 1].is_cap and toks[at - 1].lower not in FUNCTION_WORDS:
+                q.role_mod = toks[at - 1].stem
         return q
     if w in ("when", "where", "why"):
         q.wh = q.expect = w
@@ -193,6 +205,8 @@ def _side(toks: list[Token], k: int) -> str:
 def _expect_from_focus(focus: str, lows: list[str]) -> str:
     if not focus:
         return "np"
+    if focus == "time" and lows[:1] != ["when"]:
+        return "clock"  # "what time": a clock time or a part of the day, a weekday only half fits
     if focus in TIME_NOUNS:
         return "duration" if "frame" in lows or "period" in lows else "when"
     if focus in DURATION_NOUNS:

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from rag.answer_text import analyse
-from rag.answering import Answerer
+from rag.answering import MISSING_NAME, Answerer
 from rag.records import Chunk, Passage
 from rag.sentences import sentence_spans
 from rag.settings import Settings
@@ -200,6 +200,50 @@ def test_a_question_name_missing_from_the_passage_lowers_the_confidence():
         answer, _ = answerer.answer(question, passages)
         assert answer is not None and answer.text == "97 drones"
         assert (answer.score < span_score) == lowered, place
+
+
+def test_a_name_no_passage_mentions_lowers_more_than_one_another_passage_mentions():
+    answerer = Answerer(Settings(answer_threshold=0.0))
+    passages, _ = _passages(("a", "Russia launched 97 drones at Kyiv overnight, the air force said."),
+                            ("b", "Odesa was quiet, officials in the port city said."))
+    alone, _ = _passages(("a", "Russia launched 97 drones at Kyiv overnight, the air force said."))
+    in_other, _ = answerer.answer("How many drones did Russia launch at Odesa?", passages)
+    in_none, _ = answerer.answer("How many drones did Russia launch at Lutsk?", alone)
+    assert in_other is not None and in_none is not None
+    assert in_none.score < in_other.score
+
+
+def test_a_demonym_missing_everywhere_is_not_held_against_the_answer():
+    answerer = Answerer(Settings(answer_threshold=0.0))
+    passages, _ = _passages(("a", "Warsaw said its border lies just 90 kilometers from Lviv."))
+    question = "How close is Lviv to the Polish frontier?"
+    span_score = answerer.rank(question, passages)[0].score
+    polish, _ = answerer.answer(question, passages)
+    assert polish is not None and "90 kilometers" in polish.text
+    # Only the passage-level discount for a name the passage lacks, not the stronger absent-everywhere one.
+    assert polish.score == pytest.approx(span_score * MISSING_NAME)
+
+
+def test_a_word_after_a_modal_is_a_verb_not_an_answer(answerer):
+    passages, _ = _passages(("a", "He insists that no deal should happen without strong security guarantees."))
+    answer, _ = answerer.answer("What does he insist any deal must come with?", passages)
+    assert answer is not None and answer.text == "strong security guarantees"
+
+
+def test_a_role_with_another_modifier_does_not_answer_who():
+    answerer = Answerer(Settings(answer_threshold=0.0))
+    passages, _ = _passages(("a", "Foreign Minister Sergei Lavrov spoke by phone with his counterpart on Tuesday."))
+    foreign, _ = answerer.answer("Who is the foreign minister?", passages)
+    defence, _ = answerer.answer("Who is the defence minister?", passages)
+    assert foreign is not None and foreign.text == "Sergei Lavrov"
+    assert defence is None or defence.score < foreign.score
+
+
+def test_what_time_prefers_a_time_of_day_over_a_weekday(answerer):
+    passages, _ = _passages(("a", "The plane landed on Friday shortly after midnight, officials said."))
+    answer, _ = answerer.answer("What time did the plane land?", passages)
+    assert answer is not None and "midnight" in answer.text
+    assert analyse("What time did the plane land?").expect == "clock"
 
 
 _WORDS = st.sampled_from("Russia Ukraine drones launched 97 two missiles on Friday the governor said Kyiv "

@@ -400,6 +400,16 @@ def test_mark_words_matches_by_stem():
 
 
 # -- the real index and model ------------------------------------------------------------------
+def _rounded(value):
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
 @pytest.mark.slow
 def test_api_matches_the_library_on_the_real_index(assistant):
     client = TestClient(create_app(assistant))
@@ -407,7 +417,8 @@ def test_api_matches_the_library_on_the_real_index(assistant):
     r = client.post("/api/ask", json={"question": question, "k": 3, "retriever": "hybrid"})
     assert r.status_code == 200
     expected = assistant.ask(question, k=3, retriever="hybrid").to_dict()
-    assert r.json() == expected
+    # The server embeds on its own thread with one torch thread: floats may differ in the last bits.
+    assert _rounded(r.json()) == _rounded(expected)
     for p in expected["passages"]:
         assert assistant.document(p["doc_id"]).text[p["start"]:p["end"]] == p["text"]
     top = expected["passages"][0]
