@@ -314,7 +314,8 @@ def _unit_fit(toks: list[Token], c: Cand, unit: str) -> float:
     last = toks[c.j - 1].lower
     if "-" in last and _stem_of(last.split("-")[-1]) == unit:
         return 1.0
-    after = toks[c.j:c.j + 4]
+    # "63 of the 137 Russian drones": the unit may stand a few modifiers after the number.
+    after = toks[c.j:c.j + 6]
     if any(t.stem == unit for t in after):
         # "63 of the drones" -> "63" is whole; "97 drones" offers the unit too, so the bare number
         # is only second best.
