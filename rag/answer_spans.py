@@ -112,7 +112,9 @@ def _np_kind(toks: list[Token], i: int, j: int) -> str:
         if place_ctx or head in PLACE_NOUNS:
             return "place"
         return "name"
-    if head in PLACE_NOUNS or place_ctx:
+    # After "in/at/to" a capitalised head or a determined phrase makes a place ("in occupied
+    # Crimea", "in a school courtyard"); a bare common noun is an idiom ("in response", "at risk").
+    if head in PLACE_NOUNS or place_ctx and (words[-1].is_cap or i > 0 and toks[i - 1].lower in DETERMINERS):
         return "place_np"
     return "np"
 

@@ -188,6 +188,7 @@ def _head(toks: list[Token], k: int) -> str:
     return head
 
 
+_BE = frozenset("is was are were".split())
 _OBJECT_AUX = frozenset("did does do has have had will would can could should may might must".split())
 
 
@@ -196,6 +197,11 @@ def _side(toks: list[Token], k: int) -> str:
         return ""
     nxt = toks[k]
     if nxt.lower in _OBJECT_AUX:
+        return "after"
+    # "What was the truck carrying?": a progressive whose subject the question states asks for
+    # the object ("What is X doing" too); "What was destroyed?" (no -ing) stays open.
+    if nxt.lower in _BE and any(t.lower.endswith("ing") and is_verbish(t, toks[m - 1])
+                                for m, t in enumerate(toks[k + 2:], k + 2)):
         return "after"
     if nxt.lower in VERBS or is_verbish(nxt, toks[k - 1]):
         return "before"

@@ -53,6 +53,9 @@ ABSENT_NAME = 0.7
 # (1 and 3 were close; 0, no sharpening, was worse).
 SENTENCE_SHARPNESS = 2.0
 
+# A colon within this many words of a sentence's start closes a heading, not a clause.
+LABEL_WORDS = 4
+
 # How well each candidate kind fits each expected answer type.
 FIT: dict[str, dict[str, float]] = {
     "num": {"num": 1.0, "num_dur": 0.9, "num_dist": 0.9, "num_dur_bare": 0.8, "num_dist_bare": 0.8},
@@ -222,6 +225,7 @@ class Answerer:
         partitive = bool(_PARTITIVE.search(q.text))
         plural_focus = q.focus.endswith("s") and not q.focus.endswith("ss")
         fits = FIT.get(q.expect, FIT["np"])
+        label = _label_end(toks)
         out: list[Answer] = []
         seen: set[tuple[int, int]] = set()
         key = (sc.sent.doc_id, sc.sent.start, sc.sent.text)
@@ -234,6 +238,8 @@ class Answerer:
             fit = fits.get(c.kind, 0.0)
             if c.j < len(toks) and toks[c.j].text in ("’s", "'s") and c.kind != "sentence":
                 fit *= 0.6  # "Russia" of "Russia’s western Bryansk region" only modifies the answer
+            if c.j <= label:
+                fit *= 0.5  # the heading of a bullet ("European Backing: Germany and ...") names no answer
             if fit <= 0 or (c.i, c.j) in seen:
                 continue
             seen.add((c.i, c.j))
@@ -289,6 +295,15 @@ def _combine(scored: list[_Scored]) -> None:
         base = sc.lex if sc.cos is None else (sc.lex + COSINE_WEIGHT * max(0.0, sc.cos)) / (1.0 + COSINE_WEIGHT)
         # Lower-ranked passages count slightly less: retrieval already weighed them.
         sc.score = base * (1.0 - 0.02 * (sc.rank - 1))
+
+
+def _label_end(toks: list[Token]) -> int:
+    """The index of the colon that closes a short heading at the start of a sentence
+    ("• European Backing: Germany ..."), 0 when there is none."""
+    for k, t in enumerate(toks[:LABEL_WORDS + 2]):
+        if t.text == ":":
+            return k if any(x.is_word for x in toks[:k]) else 0
+    return 0
 
 
 def _demonym_stem(stem: str, text: str) -> bool:

@@ -480,6 +480,18 @@ def _existing_hashes(client: Any) -> dict[str, str]:
     return {r["doc_id"]: r["content_hash"] for r in rows}
 
 
+def _delete_stale(client: Any, collection: str, key: str, doc_ids: list[str], keep: set[Any]) -> None:
+    """Delete the rows of ``doc_ids`` whose primary key is not in ``keep`` (the rows just written)."""
+    if not doc_ids:
+        return
+    client.load_collection(collection)
+    for batch in _batches(doc_ids, 100):
+        old = _query_all(client, collection, f"doc_id in {_quote(batch)}", [key])
+        stale = [r[key] for r in old if r[key] not in keep]
+        for ids in _batches(stale, 1000):
+            client.delete(collection, ids=list(ids))
+
+
 def _batches(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i:i + size]
@@ -564,16 +576,9 @@ def build_milvus_index(paths: Sequence[str | Path], settings: Any, embedder: Any
                 at += 1
         for batch in _batches(rows, 500):
             client.upsert(CHUNKS, list(batch))
-        # Chunks of changed or removed documents that the new rows did not overwrite.
+        # Rows of changed or removed documents that the new rows did not overwrite.
         stale_docs = [d.doc_id for d in plan.embed if d.doc_id in existing_all] + report.removed
-        if stale_docs:
-            client.load_collection(CHUNKS)
-            keep = {r["pk"] for r in rows}
-            for batch in _batches(stale_docs, 100):
-                old = _query_all(client, CHUNKS, f"doc_id in {_quote(batch)}", ["pk"])
-                stale = [int(r["pk"]) for r in old if int(r["pk"]) not in keep]
-                for ids in _batches(stale, 1000):
-                    client.delete(CHUNKS, ids=list(ids))
+        _delete_stale(client, CHUNKS, "pk", stale_docs, {r["pk"] for r in rows})
         doc_rows = []
         for d in plan.embed:
             pieces = [d.text[i:i + PART_CHARS] for i in range(0, len(d.text), PART_CHARS)] or [""]
@@ -583,15 +588,7 @@ def build_milvus_index(paths: Sequence[str | Path], settings: Any, embedder: Any
                                  "unused": [0.0, 0.0]})
         for batch in _batches(doc_rows, 200):
             client.upsert(DOCUMENTS, list(batch))
-        gone = [d.doc_id for d in plan.embed if d.doc_id in existing_all] + report.removed
-        if gone:
-            client.load_collection(DOCUMENTS)
-            keys = {r["key"] for r in doc_rows}
-            for batch in _batches(gone, 100):
-                old = _query_all(client, DOCUMENTS, f"doc_id in {_quote(batch)}", ["key"])
-                stale_keys = [r["key"] for r in old if r["key"] not in keys]
-                if stale_keys:
-                    client.delete(DOCUMENTS, ids=stale_keys)
+        _delete_stale(client, DOCUMENTS, "key", stale_docs, {r["key"] for r in doc_rows})
 
         counts = {d.doc_id: len(chunk_document(d, settings.chunk_size, settings.chunk_overlap))
                   if d.doc_id not in new_chunks else len(new_chunks[d.doc_id]) for d in docs}
