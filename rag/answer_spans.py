@@ -7,15 +7,18 @@ from dataclasses import dataclass
 
 from .answer_text import Token, is_verbish
 from .answer_words import (DAY_PARTS, DETERMINERS, DISTANCE_UNITS, EDGE_WORDS, FUNCTION_WORDS, MONTHS,
-                           NUMBER_MODIFIERS, PERIOD_WORDS, PLACE_NOUNS, RELATIVE_TIME, TIME_UNITS, TITLES,
-                           WEEKDAYS, is_demonym, is_number)
+                           NUMBER_MODIFIERS, PERIOD_WORDS, PLACE_NOUNS, PREPOSITIONS, RELATIVE_TIME, TIME_UNITS,
+                           TITLES, WEEKDAYS, is_demonym, is_number)
 
 # Kinds: num, num_dur (a number of days/hours...), num_dist, date, name, place (a name after in/at/to...),
-# np, quote, clause, cause (a clause after because/due to...), sentence.
+# np, quote, clause, cause (a clause after because/due to...), means (after by/from/through/via),
+# content (the "that" clause after the question's focus noun), sentence.
 _PLACE_PREPS = frozenset("in at to from near into across outside inside over toward towards".split())
 _CAUSE_MARKERS = (("due", "to"), ("because", "of"), ("because",), ("since",), ("as", "a", "result", "of"),
                   ("with",), ("of",), ("for",), ("to",), ("by",), ("after",), ("amid",), ("from",), ("on",),
                   ("via",), ("through",), ("without",))
+# Markers of the means or the source: "How was he hurt?" -> "from falling drone debris".
+_MEANS = frozenset("by from through via".split())
 _CLAUSE_END = frozenset(",.;:—–!?()“”\"")
 _NAME_LINKS = frozenset("bin al el de da di von van der la le ibn of".split())
 _OPEN_QUOTES = frozenset("“\"‘")
@@ -146,6 +149,10 @@ def _names(toks: list[Token], i: int, j: int) -> list[Cand]:
         for a in {k, s}:
             if (a, m) != (i, j) and not all(is_demonym(t.text) or t.lower in TITLES for t in toks[a:m]):
                 out.append(Cand(a, m, _np_kind(toks, a, m)))
+            # With the place noun after it, without the modifiers before it: "neighbouring
+            # Dnipropetrovsk region" -> "Dnipropetrovsk region".
+            if a > i and m < j and toks[j - 1].lower in PLACE_NOUNS and all(not t.is_cap for t in toks[m:j]):
+                out.append(Cand(a, j, _np_kind(toks, a, j)))
         # After a possessive: "Ukraine’s General Staff" -> "General Staff".
         for p in range(k, m):
             if toks[p].text in ("’s", "'s") and p + 1 < m:
@@ -216,6 +223,9 @@ def _numbers(toks: list[Token], segs: list[tuple[int, int]]) -> list[Cand]:
         for s in {start, k}:
             out.append(Cand(s, last, kind if suffix else ("num" if kind == "num" else kind + "_bare")))
             # The unit: the rest of the phrase, and each shorter prefix that ends on a noun-like word.
+            # A unit in the number itself ("three-hour meeting") leaves the rest a plain noun.
+            if suffix in TIME_UNITS or suffix in DISTANCE_UNITS:
+                continue
             for e in range(last + 1, end + 1):
                 out.append(Cand(s, e, kind, unit=e - last))
     return out
@@ -299,10 +309,49 @@ def _clauses(toks: list[Token]) -> list[Cand]:
                 while end < n and toks[end].text not in _CLAUSE_END and end - e < 14:
                     end += 1
                 if end > e:
-                    kind = "cause" if marker[0] in ("due", "because", "since", "as", "with") else "clause"
+                    kind = _clause_kind(toks, marker, e, end)
                     out.append(Cand(e, end, kind))
                     out.append(Cand(k, end, kind))
+                    if kind == "cause" and marker == ("to",):
+                        # A purpose ends before its first later preposition: "to transport weapons
+                        # and military equipment | to the Donbas front lines".
+                        cut = next((m for m in range(e + 2, end) if toks[m].lower in PREPOSITIONS), end)
+                        if cut < end:
+                            out.append(Cand(k, cut, kind))
                 break
+    return out
+
+
+def _clause_kind(toks: list[Token], marker: tuple[str, ...], e: int, end: int) -> str:
+    first = marker[0]
+    if first in ("due", "because", "since", "as"):
+        return "cause"
+    if first == "with":
+        # "with the winter months approaching" gives a reason; "siding with Moscow" does not.
+        return "cause" if any(t.lower.endswith("ing") and len(t.lower) > 4 for t in toks[e:end]) else "clause"
+    if first == "to":
+        # "to transport weapons": a purpose; "to a successful event": a destination.
+        t = toks[e]
+        return "cause" if t.is_word and not t.is_cap and t.lower.isalpha() and t.lower not in FUNCTION_WORDS \
+            and not is_number(t.lower) else "clause"
+    return "means" if first in _MEANS else "clause"
+
+
+def content_clauses(toks: list[Token], focus_stem: str) -> list[Cand]:
+    """The clause that spells out the question's focus noun: "a common position that the war must
+    end" for "what position ...?", with and without the "that"."""
+    out: list[Cand] = []
+    if not focus_stem:
+        return out
+    n = len(toks)
+    for k in range(n - 2):
+        if toks[k].stem == focus_stem and toks[k + 1].lower == "that":
+            end = k + 2
+            while end < n and toks[end].text not in _CLAUSE_END and end - k < 16:
+                end += 1
+            if end > k + 2:
+                out.append(Cand(k + 2, end, "content"))
+                out.append(Cand(k + 1, end, "content"))
     return out
 
 

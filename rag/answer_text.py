@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .answer_words import (IRREGULAR, DISTANCE_UNITS, DURATION_NOUNS, FUNCTION_WORDS, ORG_NOUNS, PERSON_NOUNS,
-                           PLACE_NOUNS, TIME_NOUNS, VERBS, WORD_NOUNS, is_number)
+                           PLACE_NOUNS, TIME_NOUNS, VERBS, WORD_NOUNS, is_demonym, is_number)
 from .lexical import _STOP, _stemmer
 
 # Dotted acronyms ("U.S."), numbers with thousands separators, words with inner hyphens or
@@ -99,6 +99,11 @@ class Question:
     side: str = ""
     role: str = ""  # "who is the governor of X?", "the name of the Kyiv school": the noun a name must stand by
     role_mod: str = ""  # the stem of a lowercase word before the role ("defence" of "defence minister")
+    # Stems of the question's content verbs ("carrying", "struck"; not "say" or auxiliaries): in the
+    # answering sentence an object answer stands after them.
+    verbs: set[str] = field(default_factory=set)
+    # The first five letters of the question's demonyms: "Russian regions" already names "Russia".
+    demonyms: set[str] = field(default_factory=set)
 
 
 _NOT_FOCUS = frozenset("kind type sort first last initially recently previously currently".split())
@@ -110,6 +115,9 @@ def analyse(question: str) -> Question:
     stems = [t.stem for t in toks if len(t.lower) > 1 and t.lower not in FUNCTION_WORDS and t.lower not in _STOP]
     q = Question(text=question, stems=stems, words={t.lower for t in toks} | {t.stem for t in toks},
                  names={t.stem for t in toks[1:] if t.is_cap and t.lower not in FUNCTION_WORDS})
+    q.verbs = {t.stem for n, t in enumerate(toks) if n and t.stem in q.stems and t.lower not in SPEECH
+               and is_verbish(t, toks[n - 1])}
+    q.demonyms = {t.lower[:5] for t in toks if is_demonym(t.text) and len(t.lower) >= 5}
     # The first wh-word decides; "In which port", "On what day" put it after a preposition.
     i = next((n for n, w in enumerate(lows) if w in WH), -1)
     if i < 0:
@@ -167,6 +175,13 @@ def analyse(question: str) -> Question:
         if at + 1 < len(lows) and lows[at + 1] == "of":
             q.role = _head(toks, at + 2)
         return q
+    if not focus and w == "what":
+        # "What did Trump indicate were key topics ...?": the predicate noun is the focus.
+        be = next((k for k in range(i + 2, len(toks)) if lows[k] in _BE_PLURAL), -1)
+        head = _head(toks, be + 1) if be > 0 else ""
+        word = next((t.lower for t in toks[be + 1:] if t.stem == head), "") if head else ""
+        if word.endswith("s") and not word.endswith("ss"):
+            focus = word
     q.focus = focus
     q.expect = _expect_from_focus(focus, lows)
     q.side = _side(toks, i + 1 + (1 if focus else 0))
@@ -188,6 +203,10 @@ def _head(toks: list[Token], k: int) -> str:
     return head
 
 
+# Reporting verbs stand anywhere in a sentence ("..., Trump said."): no anchor for the answer.
+SPEECH = frozenset("say says said saying tell tells told telling claim claims claimed claiming".split())
+_BE_PLURAL = frozenset("are were".split())
+_BE_VERBS = frozenset("be been being".split())
 _BE = frozenset("is was are were".split())
 _OBJECT_AUX = frozenset("did does do has have had will would can could should may might must".split())
 
@@ -197,11 +216,14 @@ def _side(toks: list[Token], k: int) -> str:
         return ""
     nxt = toks[k]
     if nxt.lower in _OBJECT_AUX:
+        # "Who should carry ...?" asks for the subject; "What did both sides confirm?" the object.
+        if k + 1 < len(toks) and toks[k + 1].lower not in _BE_VERBS and is_verbish(toks[k + 1], nxt):
+            return "before"
         return "after"
-    # "What was the truck carrying?": a progressive whose subject the question states asks for
-    # the object ("What is X doing" too); "What was destroyed?" (no -ing) stays open.
-    if nxt.lower in _BE and any(t.lower.endswith("ing") and is_verbish(t, toks[m - 1])
-                                for m, t in enumerate(toks[k + 2:], k + 2)):
+    # "What was the truck carrying?", "What help are European leaders ready to give?": a subject
+    # then a verb asks for the object; "What was destroyed?" (the verb right after "was") does not.
+    if nxt.lower in _BE and k + 1 < len(toks) and not is_verbish(toks[k + 1], nxt) and \
+            any(is_verbish(t, toks[m - 1]) for m, t in enumerate(toks[k + 2:], k + 2)):
         return "after"
     if nxt.lower in VERBS or is_verbish(nxt, toks[k - 1]):
         return "before"

@@ -10,7 +10,9 @@ How, without a neural reader (the budget is a few milliseconds per question):
 2. In the best sentences, list candidate spans by rules (numbers with units, dates, names, noun
    phrases, quoted words, clauses) and score each by how its kind fits the question's type, how
    close it sits to the question's words, and how little of the question it repeats.
-   A candidate's score also falls with how far its sentence trails the best sentence.
+   A candidate's score also falls with how far its sentence trails the best sentence, when it stands
+   before the verb an object question repeats, after a negation the question lacks, in a bullet's
+   heading, or is the name right after a title the question states (the question's own subject).
 3. The confidence is the candidate's score, lowered for each name of the question its passage never
    mentions, and more for each name no passage mentions. The best candidate is the answer if its confidence clears ``Settings.answer_threshold``;
    up to three further distinct candidates are the alternatives.
@@ -25,9 +27,9 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .answer_spans import Cand, candidates, fixed_candidates
-from .answer_text import Question, Token, analyse, tokens
-from .answer_words import DAY_PARTS, FUNCTION_WORDS, TITLES, is_demonym
+from .answer_spans import Cand, candidates, content_clauses, fixed_candidates
+from .answer_text import SPEECH, Question, Token, analyse, is_verbish, tokens
+from .answer_words import DAY_PARTS, FUNCTION_WORDS, PREPOSITIONS, TITLES, is_demonym
 from .records import Answer, Passage
 from .sentences import sentence_spans
 from .settings import Settings
@@ -53,6 +55,14 @@ ABSENT_NAME = 0.7
 # (1 and 3 were close; 0, no sharpening, was worse).
 SENTENCE_SHARPNESS = 2.0
 
+# A candidate before every verb an object question repeats is scored this much lower.
+BEFORE_VERB = 0.8
+# A name right after a title the question states ("the UAE president") is scored this much lower.
+REFERENT = 0.6
+# A candidate within NEGATION_REACH words after a negation is scored this much lower, unless the
+# question is negated too.
+NEGATED = 0.7
+NEGATION_REACH = 5
 # A colon within this many words of a sentence's start closes a heading, not a clause.
 LABEL_WORDS = 4
 
@@ -61,16 +71,16 @@ FIT: dict[str, dict[str, float]] = {
     "num": {"num": 1.0, "num_dur": 0.9, "num_dist": 0.9, "num_dur_bare": 0.8, "num_dist_bare": 0.8},
     "duration": {"num_dur": 1.0, "num_dur_bare": 0.6, "date": 0.5, "num": 0.3},
     "distance": {"num_dist": 1.0, "num_dist_bare": 0.7, "num": 0.4},
-    "when": {"date": 1.0, "num_dur": 0.4, "cause": 0.1},
+    "when": {"date": 1.0, "num_dur": 0.4, "cause": 0.1, "means": 0.1},
     "clock": {"date": 0.5, "num": 0.5},
     "who": {"name": 1.0, "place": 0.35, "np": 0.45, "place_np": 0.2, "quote": 0.2},
     "where": {"place": 1.0, "name": 0.8, "place_np": 0.8, "np": 0.35},
     "name": {"name": 1.0, "place": 0.9, "quote": 0.6, "np": 0.25, "place_np": 0.3},
     "word": {"quote": 1.0, "np": 0.45, "name": 0.3},
     "np": {"np": 1.0, "place_np": 0.95, "name": 0.85, "place": 0.8, "quote": 0.9, "num": 0.5, "num_dur": 0.5,
-           "num_dist": 0.5, "date": 0.5, "clause": 0.3, "cause": 0.3},
-    "why": {"cause": 1.0, "clause": 0.7, "sentence": 0.5, "np": 0.3, "place_np": 0.3},
-    "how": {"clause": 0.85, "np": 0.8, "place_np": 0.8, "quote": 0.8, "num": 0.5, "num_dur": 0.6,
+           "num_dist": 0.5, "date": 0.5, "clause": 0.3, "cause": 0.3, "means": 0.3, "content": 1.0},
+    "why": {"cause": 1.0, "clause": 0.7, "means": 0.7, "sentence": 0.5, "np": 0.3, "place_np": 0.3},
+    "how": {"means": 1.0, "clause": 0.85, "np": 0.8, "place_np": 0.8, "quote": 0.8, "num": 0.5, "num_dur": 0.6,
             "num_dist": 0.6, "name": 0.5, "place": 0.5, "cause": 0.7, "sentence": 0.3},
 }
 
@@ -226,6 +236,13 @@ class Answerer:
         plural_focus = q.focus.endswith("s") and not q.focus.endswith("ss")
         fits = FIT.get(q.expect, FIT["np"])
         label = _label_end(toks)
+        plain = not any(_is_negation(w) for w in q.words)  # a negated question may ask for a negated span
+        # An object question's answer follows the verb the question repeats: in "five people were
+        # injured when drones struck near a truck carrying bread" the truck carries "bread".
+        # The verb may be clear only in the sentence ("did both sides confirm" / "confirmed").
+        verbs_at = [k for k, t in enumerate(toks) if t.stem in q.verbs or t.stem in qset and t.lower not in SPEECH
+                    and is_verbish(t, toks[k - 1] if k else None)] if q.side == "after" else []
+        first_verb = min(verbs_at) if verbs_at else 0  # 0: no candidate is before it
         out: list[Answer] = []
         seen: set[tuple[int, int]] = set()
         key = (sc.sent.doc_id, sc.sent.start, sc.sent.text)
@@ -234,16 +251,20 @@ class Answerer:
             fixed = self._fixed[key] = fixed_candidates(toks)
             if len(self._fixed) > _CACHE_CHUNKS * 8:
                 self._fixed.clear()
-        for c in candidates(toks, qwords, fixed):
+        for c in candidates(toks, qwords, fixed) + content_clauses(toks, focus_stem):
             fit = fits.get(c.kind, 0.0)
             if c.j < len(toks) and toks[c.j].text in ("’s", "'s") and c.kind != "sentence":
                 fit *= 0.6  # "Russia" of "Russia’s western Bryansk region" only modifies the answer
+            if c.kind in ("means", "clause", "cause") and toks[c.i].lower in _MARKER_HEADS \
+                    and not (c.kind == "cause" and toks[c.i].lower == "to"):
+                # "falling drone debris" rather than "from falling drone debris"; a purpose keeps its "to".
+                fit *= 0.97
             if c.j <= label:
                 fit *= 0.5  # the heading of a bullet ("European Backing: Germany and ...") names no answer
             if fit <= 0 or (c.i, c.j) in seen:
                 continue
             seen.add((c.i, c.j))
-            novel = _novelty(toks, c, qwords, focus_stem)
+            novel = _novelty(toks, c, qwords, focus_stem, q.demonyms)
             if novel <= 0:
                 continue
             if c.part:
@@ -266,6 +287,14 @@ class Answerer:
                 fit *= 0.9  # "Vyacheslav Gladkov" rather than "regional governor Vyacheslav Gladkov"
             prox = _proximity(c, matched, pos, q.side if q.expect in ("np", "who", "word") else "")
             extra = 1.0
+            if not q.role and c.kind in ("name", "place") and _titled_by_question(toks, c.i, qset):
+                # "UAE President Sheikh Mohamed ..." when the question says "the UAE president": the
+                # name is who the question is about, not its answer.
+                extra *= REFERENT
+            if plain and c.kind != "sentence" and _negated(toks, c.i):
+                extra *= NEGATED  # "it cannot take place in Moscow" does not say where it must
+            if c.j <= first_verb and c.kind != "sentence":
+                extra *= BEFORE_VERB
             if focus_at:
                 extra *= 0.8 + 0.2 * _proximity(c, focus_at, pos)
             if q.role and c.kind in ("name", "place"):
@@ -277,7 +306,7 @@ class Answerer:
             if q.expect == "clock" and any(t.lower in DAY_PARTS or ":" in t.text or t.lower in ("a.m.", "p.m.")
                                            for t in toks[c.i:c.j]):
                 fit = 1.0
-            if q.focus and c.kind not in ("sentence", "clause", "cause"):
+            if q.focus and c.kind not in ("sentence", "clause", "cause", "means", "content"):
                 extra *= (1.0 if c.is_list else 0.8) if plural_focus else (0.85 if c.is_list else 1.0)
             length = c.j - c.i
             brevity = 1.0 / (1.0 + 0.04 * max(0, length - 4)) if c.kind != "sentence" else 1.0
@@ -295,6 +324,31 @@ def _combine(scored: list[_Scored]) -> None:
         base = sc.lex if sc.cos is None else (sc.lex + COSINE_WEIGHT * max(0.0, sc.cos)) / (1.0 + COSINE_WEIGHT)
         # Lower-ranked passages count slightly less: retrieval already weighed them.
         sc.score = base * (1.0 - 0.02 * (sc.rank - 1))
+
+
+def _titled_by_question(toks: list[Token], i: int, qset: set[str]) -> bool:
+    """Do the title words right before token ``i`` include one the question states?"""
+    k = i - 1
+    while k >= 0 and toks[k].lower in TITLES:
+        if toks[k].stem in qset:
+            return True
+        k -= 1
+    return False
+
+
+def _is_negation(word: str) -> bool:
+    return word in _NEGATIONS or word.endswith(("n’t", "n't"))
+
+
+def _negated(toks: list[Token], i: int) -> bool:
+    """Is there a negation within the few words before token ``i``, in the same clause? Two cancel:
+    "no deal should happen without strong security guarantees" asks for the guarantees."""
+    count = 0
+    for t in reversed(toks[max(0, i - NEGATION_REACH):i]):
+        if t.text in (",", ";", ":", "—", "–") or t.lower in ("and", "but", "or"):
+            break
+        count += _is_negation(t.lower) or t.lower == "without"
+    return count % 2 == 1
 
 
 def _label_end(toks: list[Token]) -> int:
@@ -338,6 +392,8 @@ def _unit_fit(toks: list[Token], c: Cand, unit: str) -> float:
     return 0.6
 
 
+_NEGATIONS = frozenset("not no never cannot nor neither".split())
+_MARKER_HEADS = PREPOSITIONS | {"because", "due"}
 _PARTITIVE = re.compile(r"\bhow many of\b", re.I)
 _KIND_OF = re.compile(r"\b(kind|type|sort)s? of\b", re.I)
 
@@ -355,7 +411,8 @@ def _joined_to_question_name(toks: list[Token], c: Cand, qwords: set[str]) -> bo
     return False
 
 
-def _novelty(toks: list[Token], c: Cand, qwords: set[str], focus_stem: str) -> float:
+def _novelty(toks: list[Token], c: Cand, qwords: set[str], focus_stem: str,
+             demonyms: set[str] | frozenset[str] = frozenset()) -> float:
     """The share of the candidate's words that the question does not already say. A number's
     unit ("how many drones" -> "97 drones") and the focus noun at the end ("which regions" ->
     "Kharkiv and Sumy regions") may repeat the question."""
@@ -367,7 +424,8 @@ def _novelty(toks: list[Token], c: Cand, qwords: set[str], focus_stem: str) -> f
     words = [t for t in words if t.lower not in FUNCTION_WORDS] or words
     if not words:
         return 0.0
-    fresh = [t for t in words if t.stem not in qwords and t.lower not in qwords]
+    fresh = [t for t in words if t.stem not in qwords and t.lower not in qwords
+             and not (t.is_cap and t.lower[:5] in demonyms)]
     if not fresh:
         return 0.0
     return (len(fresh) / len(words)) ** 2

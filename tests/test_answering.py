@@ -298,3 +298,110 @@ def test_seeds_end_to_end(assistant):
         assert result.to_dict()["answer"]["sentence"] == {"start": result.answer.sentence_start,
                                                           "end": result.answer.sentence_end}
     assert assistant.ask("What is the capital of Australia?").answer is None
+
+
+# -- fourth round: roles, clauses and idioms -----------------------------------------------------
+
+def _best(answerer: Answerer, question: str, text: str) -> str | None:
+    passages, texts = _passages(("a", text))
+    answer, _ = answerer.answer(question, passages)
+    if answer is not None:
+        _check(answer, texts)
+    return None if answer is None else answer.text
+
+
+def test_an_idiom_after_in_is_no_place():
+    from rag.answer_spans import fixed_candidates
+    from rag.answer_text import tokens
+    toks = tokens("The army, in reply, struck depots in northern Moldova and in a school yard.")
+    kinds = {" ".join(t.text for t in toks[c.i:c.j]): c.kind for c in fixed_candidates(toks)}
+    assert kinds["reply"] == "np"  # "in reply" is an idiom
+    assert kinds["school yard"] == "place_np"  # "in a school yard" is a place
+    assert kinds["northern Moldova"] == "place_np"
+
+
+def test_the_heading_of_a_bullet_is_no_answer(answerer):
+    text = "• European Pressure: Austria and other European nations are pressing for a ceasefire."
+    passages, _ = _passages(("a", text))
+    ranked = answerer.rank("Which European country is pressing for a ceasefire?", passages)
+    assert ranked[0].text == "Austria"
+
+
+def test_an_object_question_prefers_what_follows_its_verb(answerer):
+    # The subject "three workers" stands before every verb the question repeats; "grain" after "hauling".
+    text = "In Tula, three workers were hurt when shells landed near a lorry hauling grain, the mayor said."
+    assert _best(answerer, "What was the lorry in Tula hauling when shells landed near it?", text) == "grain"
+
+
+def test_question_sides():
+    assert analyse("What was the lorry hauling when shells landed?").side == "after"
+    assert analyse("What aid are Nordic leaders ready to send?").side == "after"
+    assert analyse("What was destroyed in the attack?").side != "after"
+    assert analyse("Who should pay for the repairs?").side == "before"
+    assert analyse("What did both sides confirm?").side == "after"
+
+
+def test_how_was_someone_hurt_gets_the_means_without_its_preposition(answerer):
+    text = "In Tula, a woman suffered burns from a burning fuel tank, according to the mayor."
+    assert _best(answerer, "How was a woman in Tula burnt?", text) == "a burning fuel tank"
+    text = "In Tula, a man suffered serious injuries from falling roof tiles, according to the mayor."
+    assert _best(answerer, "How was a man in Tula seriously hurt?", text) == "falling roof tiles"
+
+
+def test_why_gets_the_purpose_up_to_its_next_preposition(answerer):
+    text = "Kyiv said the bridge was being used by the army to move tanks and heavy guns to the southern front."
+    assert _best(answerer, "Why did Kyiv say it struck the bridge?", text) == "to move tanks and heavy guns"
+
+
+def test_with_is_a_cause_only_before_a_participle():
+    from rag.answer_spans import candidates
+    from rag.answer_text import tokens
+    kinds = {(c.i, c.j): c.kind for c in candidates(tokens("He accused Oslo of siding with Minsk."), set())}
+    assert "cause" not in kinds.values()
+    toks = tokens("With the rains approaching, the army moved north.")
+    assert any(c.kind == "cause" for c in candidates(toks, set()))
+
+
+def test_a_that_clause_after_the_focus_noun_answers_what_position(answerer):
+    text = "Both leaders said they share a firm and common view that the blockade must end."
+    assert _best(answerer, "What common view did both leaders say they share?", text) == "the blockade must end"
+
+
+def test_a_name_after_a_title_the_question_states_is_its_subject_not_its_answer(answerer):
+    text = "Earlier, he held talks after meeting Jordanian King Abdullah at the royal palace."
+    assert _best(answerer, "Where did he meet the Jordanian king?", text) == "royal palace"
+
+
+def test_a_negated_place_does_not_answer_where(answerer):
+    text = "Lukas insisted the talks cannot be held in Minsk but must take place in a small Alpine country."
+    assert _best(answerer, "Where does Lukas insist the talks must be held?", text) == "Alpine country"
+
+
+def test_two_negations_cancel(answerer):
+    text = "He insists that no treaty should be signed without firm border guarantees."
+    assert _best(answerer, "What does he insist any treaty must come with?", text) == "firm border guarantees"
+
+
+def test_a_duration_inside_a_compound_leaves_the_noun_out(answerer):
+    text = "The envoy held a four-hour meeting with the minister in Oslo earlier this week."
+    assert _best(answerer, "How long did the envoy's meeting with the minister last?", text) == "four-hour"
+
+
+def test_a_place_name_loses_its_leading_modifier(answerer):
+    text = "In the neighbouring Lviv region, drones set a depot on fire."
+    assert _best(answerer, "In which region did drones set a depot on fire?", text) == "Lviv region"
+
+
+def test_the_country_of_a_demonym_in_the_question_is_no_answer(answerer):
+    passages, _ = _passages(("a", "The ministry said all drones were downed deep inside Russia, over Tula, Oryol, "
+                                  "and Kaluga."))
+    ranked = [a.text for a in answerer.rank("Over which Russian regions were the drones downed?", passages)]
+    assert ranked[0] == "Tula, Oryol, and Kaluga"
+    assert "Russia" not in ranked[:3]
+
+
+def test_a_plural_predicate_noun_is_the_focus(answerer):
+    assert analyse("What did the mayor say were the main concerns in the city?").focus == "concerns"
+    text = "The mayor said that high rents and poor transport are the main concerns in the city."
+    assert _best(answerer, "What did the mayor say were the main concerns in the city?", text) == \
+        "high rents and poor transport"

@@ -99,3 +99,10 @@ def test_measure_reports_every_figure():
     assert r["index"]["efSearch"] in [s["efSearch"] for s in r["sweep"]]
     table = format_table([r])
     assert "| 3,000 | HNSW M=32" in table and f"{r['recall_at_10']:.3f}" in table
+
+
+def test_hnsw_search_breadth_grows_with_the_corpus():
+    from rag.store.faiss_index import ef_search_for
+
+    assert ef_search_for(100_000) == 128
+    assert ef_search_for(1_000_000) == 256

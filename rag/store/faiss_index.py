@@ -18,9 +18,16 @@ import numpy as np
 KINDS = ("auto", "flat", "hnsw", "ivf")
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
-# Search breadth: efSearch 64 gave recall@10 0.999 at 100k; 128 keeps a margin as the graph grows
-# and still costs about a millisecond.
+# Search breadth grows with the graph (scripts/scale_table.py, clustered vectors): efSearch 128 gave
+# recall@10 1.000 at 100k and 0.995 at 300k, but only 0.950 at 1M, where 256 gave 0.970 for
+# 1.75 ms p50. So 128 up to half a million vectors, 256 beyond.
 HNSW_EF_SEARCH = 128
+HNSW_EF_SEARCH_LARGE = 256
+LARGE = 500_000
+
+
+def ef_search_for(n: int) -> int:
+    return HNSW_EF_SEARCH_LARGE if n >= LARGE else HNSW_EF_SEARCH
 
 
 def choose_kind(n: int, kind: str, ann_threshold: int) -> str:
@@ -50,7 +57,7 @@ def _build(x: np.ndarray, n: int, d: int, chosen: str) -> tuple[faiss.Index, dic
         index = faiss.IndexFlatIP(max(d, 1))
         params: dict[str, Any] = {"type": "flat", "metric": "inner_product"}
     elif chosen == "hnsw":
-        m, ef_construction, ef_search = HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH
+        m, ef_construction, ef_search = HNSW_M, HNSW_EF_CONSTRUCTION, ef_search_for(n)
         index = faiss.IndexHNSWFlat(d, m, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = ef_construction
         params = {"type": "hnsw", "metric": "inner_product", "M": m, "efConstruction": ef_construction,
