@@ -181,12 +181,20 @@ def _lists(toks: list[Token], segs: list[tuple[int, int]]) -> list[Cand]:
         for b in range(a + 1, len(segs)):
             gap = [t.lower for t in toks[end:segs[b][0]]]
             if gap in (["and"], ["or"], [",", "and"], [",", "or"]):
-                out.append(Cand(segs[a][0], segs[b][1], _np_kind(toks, segs[a][0], segs[b][1]), is_list=True))
+                if not _verb_object(toks, *segs[b]):
+                    out.append(Cand(segs[a][0], segs[b][1], _np_kind(toks, segs[a][0], segs[b][1]), is_list=True))
                 break
             if gap != [","]:
                 break
             end = segs[b][1]
     return out
+
+
+def _verb_object(toks: list[Token], i: int, j: int) -> bool:
+    """Is toks[i:j] a verb, its object and then "to" and a verb ("pressure Russia to negotiate")?
+    Then it coordinates with a verb phrase, not with the noun phrase before "and"."""
+    return (j - i >= 2 and toks[i].is_word and not toks[i].is_cap and toks[i + 1].is_cap
+            and j + 1 < len(toks) and toks[j].lower == "to" and is_verbish(toks[j + 1], toks[j]))
 
 
 def _numbers(toks: list[Token], segs: list[tuple[int, int]]) -> list[Cand]:

@@ -104,6 +104,9 @@ class Question:
     verbs: set[str] = field(default_factory=set)
     # The first five letters of the question's demonyms: "Russian regions" already names "Russia".
     demonyms: set[str] = field(default_factory=set)
+    # Stems of the words between which/what and the focus noun ("TV" of "which TV network"): they
+    # describe the kind of answer, so the answering passage need not repeat them.
+    modifiers: set[str] = field(default_factory=set)
 
 
 _NOT_FOCUS = frozenset("kind type sort first last initially recently previously currently".split())
@@ -163,11 +166,14 @@ def analyse(question: str) -> Question:
     # ("which German chancellor" -> chancellor, "what kind of meeting proposal" -> kind).
     focus = ""
     prev = toks[i]
+    phrase: list[Token] = []
     for t in toks[i + 1:i + 5]:
         if (t.lower in FUNCTION_WORDS or t.lower in VERBS or t.lower in _NOT_FOCUS
                 or (focus and is_verbish(t, prev))):
             break
         focus, prev = t.lower, t
+        phrase.append(t)
+    q.modifiers = {t.stem for t in phrase[:-1]}
     if w == "what" and nxt in ("is", "was", "are", "were") and "name" in lows[i + 2:i + 5]:
         # "What is the name of X?" asks for a proper name.
         q.focus, q.expect = "name", "name"

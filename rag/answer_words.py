@@ -137,3 +137,6 @@ IRREGULAR = {
         "teach": "taught", "catch": "caught", "mean": "meant", "hear": "heard", "sell": "sold",
     }.items() for past in forms.split()
 }
+
+# Nouns that count people: "around 3,000 people" answers "how many residents".
+PEOPLE_COUNTS = frozenset("people persons residents civilians inhabitants citizens households customers locals".split())

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-from rag.answer_text import analyse
+from rag.answer_spans import fixed_candidates
+from rag.answer_text import analyse, tokens
 from rag.answering import MISSING_NAME, Answerer
 from rag.records import Chunk, Passage
 from rag.sentences import sentence_spans
@@ -405,3 +406,67 @@ def test_a_plural_predicate_noun_is_the_focus(answerer):
     text = "The mayor said that high rents and poor transport are the main concerns in the city."
     assert _best(answerer, "What did the mayor say were the main concerns in the city?", text) == \
         "high rents and poor transport"
+
+
+def test_a_name_describing_the_kind_of_answer_need_not_be_in_the_passage(answerer):
+    # "TV" only says what kind of answer is wanted; "Fox News" never repeats it.
+    q = analyse("Which TV network did Trump tell that the Russian leader might not want a deal?")
+    assert q.focus == "network" and "tv" in q.modifiers
+    passages, texts = _passages(("a", "Speaking to Fox News earlier this week, Trump said the Russian leader "
+                                      "might not want a deal."))
+    answer, _ = answerer.answer(q.text, passages)
+    assert answer is not None and answer.text == "Fox News"
+    assert answer.score == pytest.approx(answerer.rank(q.text, passages)[0].score)  # no discount
+    _check(answer, texts)
+
+
+def test_a_place_no_passage_mentions_leaves_a_well_matched_question_unanswered(answerer):
+    passages, _ = _passages(("a", "Russia launched 97 drones and two ballistic missiles at Kyiv overnight, "
+                                  "the air force said on Friday morning."))
+    template = "How many drones did Russia launch overnight at {} on Friday morning, according to the air force?"
+    kyiv, _ = answerer.answer(template.format("Kyiv"), passages)
+    assert kyiv is not None and kyiv.text == "97 drones"
+    odesa, _ = answerer.answer(template.format("Odesa"), passages)
+    assert odesa is None
+
+
+def test_a_close_second_sentence_still_offers_its_answer(answerer):
+    # The second sentence matches the question nearly as well as the first (cosine 0.5 against 0.7):
+    # its place stays above the threshold as an alternative rather than being sharpened away.
+    passages, texts = _passages(("a", "The leaders met for talks in the capital after a long delay. "
+                                      "The meeting of the leaders took place in Geneva."))
+    answer, alternatives = answerer.answer("Where did the leaders meet for talks?", [_with_cosines(passages[0], [0.7, 0.5])])
+    assert answer is not None and answer.text == "capital"
+    assert "Geneva" in [a.text for a in alternatives]
+    for a in alternatives:
+        _check(a, texts)
+
+
+def test_a_verb_with_its_object_is_no_second_list_item():
+    # "pressure Russia to negotiate" is a verb phrase: "a united front and pressure Russia" is no list.
+    toks = [t for t in tokens("Leaders push allies to keep a united front and pressure Russia to negotiate.")]
+    texts = {" ".join(t.text for t in toks[c.i:c.j]) for c in fixed_candidates(toks) if c.is_list}
+    assert "united front and pressure Russia" not in texts
+    toks = [t for t in tokens("Leaders sent humanitarian and military aid to Kyiv.")]
+    texts = {" ".join(t.text for t in toks[c.i:c.j]) for c in fixed_candidates(toks) if c.is_list}
+    assert "humanitarian and military aid" in texts
+
+
+def test_a_count_of_people_answers_how_many_residents(answerer):
+    passages, texts = _passages(("a", "In the region, around 3,000 people lost access to electricity after the strikes "
+                                      "damaged 12 buildings, the governor said."))
+    answer, _ = answerer.answer("How many residents of the region lost electricity?", passages)
+    assert answer is not None and answer.text == "around 3,000 people"
+    _check(answer, texts)
+
+
+def test_a_quoted_word_scores_as_a_quote_though_it_is_a_noun_phrase_too():
+    answerer = Answerer(Settings(answer_threshold=0.0))  # the candidate's kind, not the null decision
+    passages, texts = _passages(("a", "He stressed that a ceasefire is “critical” to allow deeper talks about security."))
+    question = "What word did the envoy use about the ceasefire?"
+    answer, _ = answerer.answer(question, passages)
+    assert answer is not None and answer.text == "critical"
+    _check(answer, texts)
+    # The quote's full fit, not the weaker noun-phrase one: above the score of the next candidate by far.
+    ranked = answerer.rank(question, passages)
+    assert ranked[0].text == "critical" and ranked[0].score >= 2 * ranked[1].score
