@@ -52,8 +52,8 @@ class Batcher:
     def _work(self) -> None:
         torch = sys.modules.get("torch")
         if torch is not None:
-            # Workers already run side by side, one per core; a second intra-op thread each only
-            # makes them fight (and on a busy machine, spin) over the same cores.
+            # One core per worker, the rest serve HTTP (see create_app): a second intra-op thread
+            # would only fight them (and on a busy machine, spin) for the same cores.
             torch.set_num_threads(1)
         while True:
             job = self._queue.get()
