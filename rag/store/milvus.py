@@ -428,21 +428,24 @@ def _create_collections(client: Any, dimension: int) -> None:
     d.add_field("source", DataType.VARCHAR, max_length=4096)
     d.add_field("content_hash", DataType.VARCHAR, max_length=64)
     d.add_field("text", DataType.VARCHAR, max_length=MAX_VARCHAR)
-    # Milvus requires a vector field in every collection; these rows are fetched by key only.
-    d.add_field("unused", DataType.FLOAT_VECTOR, dim=2)
-    client.create_collection(DOCUMENTS, schema=d)
-    idx = client.prepare_index_params()
-    idx.add_index(field_name="unused", index_type="FLAT", metric_type="L2")
-    client.create_index(DOCUMENTS, idx, **_index_kwargs(client))
+    _create_keyed_collection(client, DOCUMENTS, d)
 
     m = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
     m.add_field("key", DataType.VARCHAR, max_length=64, is_primary=True)
     m.add_field("value", DataType.VARCHAR, max_length=MAX_VARCHAR)
-    m.add_field("unused", DataType.FLOAT_VECTOR, dim=2)
-    client.create_collection(META, schema=m)
+    _create_keyed_collection(client, META, m)
+
+
+def _create_keyed_collection(client: Any, name: str, schema: Any) -> None:
+    """A collection whose rows are only fetched by key. Milvus requires a vector field (and an
+    index on it) in every collection, so it gets a tiny unused one."""
+    from pymilvus import DataType
+
+    schema.add_field("unused", DataType.FLOAT_VECTOR, dim=2)
+    client.create_collection(name, schema=schema)
     idx = client.prepare_index_params()
     idx.add_index(field_name="unused", index_type="FLAT", metric_type="L2")
-    client.create_index(META, idx, **_index_kwargs(client))
+    client.create_index(name, idx, **_index_kwargs(client))
 
 
 def dense_index_params(n: int, kind: str, ann_threshold: int) -> dict[str, Any]:
