@@ -8,8 +8,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .answer_words import (IRREGULAR, DISTANCE_UNITS, DURATION_NOUNS, FUNCTION_WORDS, ORG_NOUNS, PERSON_NOUNS,
-                           PLACE_NOUNS, TIME_NOUNS, VERBS, WORD_NOUNS, is_demonym, is_number)
+from .answer_words import (IRREGULAR, DISTANCE_UNITS, DURATION_NOUNS, FRAMING_VERBS, FUNCTION_WORDS, ORG_NOUNS,
+                           PERSON_NOUNS, PLACE_NOUNS, TIME_NOUNS, VERBS, WORD_NOUNS, is_demonym, is_number)
 from .lexical import _STOP, _stemmer
 
 # Dotted acronyms ("U.S."), numbers with thousands separators, words with inner hyphens or
@@ -147,7 +147,8 @@ def analyse(question: str) -> Question:
         elif nxt in ("far", "close", "near", "big", "large", "high", "old", "deep", "wide"):
             q.wh, q.expect = "how_far", "num" if nxt in ("big", "large", "old") else "distance"
         else:
-            q.wh, q.expect = "how", "how"
+            q.wh = "how"
+            q.expect = "word" if FRAMING_VERBS & set(lows) else "how"
         return q
     if w in ("who", "whom", "whose"):
         q.wh, q.expect = "who", "who"

@@ -71,6 +71,25 @@ TIME_NOUNS = frozenset(
 )
 DURATION_NOUNS = frozenset("long period frame duration".split())
 WORD_NOUNS = frozenset("word words term phrase name label expression".split())
+# "How is the White House framing the meeting?" asks for the words used: usually a quote.
+FRAMING_VERBS = frozenset(
+    "frame framing framed describe describes describing described bill billing billed characterize "
+    "characterise characterizing characterising characterized characterised label labelling labeling "
+    "labelled labeled portray portraying portrayed dub dubbing dubbed brand branding branded term termed".split()
+)
+# Verbs that mean "say no to": a question with one asks for what a negation in the text governs
+# ("Which city did he rule out?" -> "it cannot take place in Moscow").
+NEGATIVE_VERBS = frozenset(
+    "refuse refuses refused refusing reject rejects rejected rejecting deny denies denied denying exclude "
+    "excludes excluded excluding oppose opposes opposed opposing dismiss dismissed dismissing ban banned "
+    "forbid forbade forbidden prohibit prohibited veto vetoed".split()
+)
+# The last word of an organisation's name: "Ukraine’s Air Force" or "General Staff" is no place.
+ORG_HEADS = frozenset(
+    "force forces staff ministry council committee commission agency office service services army navy "
+    "guard police parliament department bank party administration government command corps "
+    "directorate bureau authority authorities institute foundation company".split()
+)
 
 WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
 MONTHS = frozenset(

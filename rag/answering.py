@@ -26,12 +26,14 @@ import math
 import re
 import unicodedata
 from collections import OrderedDict
+from functools import lru_cache
 from dataclasses import dataclass, replace
 from typing import Any
 
 from .answer_spans import Cand, candidates, content_clauses, fixed_candidates
 from .answer_text import SPEECH, Question, Token, analyse, is_verbish, tokens
-from .answer_words import DAY_PARTS, FUNCTION_WORDS, PEOPLE_COUNTS, PREPOSITIONS, TITLES, is_demonym
+from .answer_words import (DAY_PARTS, FUNCTION_WORDS, MONTHS, NEGATIVE_VERBS, ORG_HEADS, PEOPLE_COUNTS, PREPOSITIONS,
+                           TITLES, WEEKDAYS, is_demonym)
 from .records import Answer, Passage
 from .sentences import sentence_spans
 from .settings import Settings
@@ -240,7 +242,11 @@ class Answerer:
         plural_focus = q.focus.endswith("s") and not q.focus.endswith("ss")
         fits = FIT.get(q.expect, FIT["np"])
         label = _label_end(toks)
-        plain = not any(_is_negation(w) for w in q.words)  # a negated question may ask for a negated span
+        # A negated question ("did not", "rule out", "refused") may ask for a negated span.
+        refusal, reported = _traits(q.text, q.expect, frozenset(q.verbs))
+        last_verb = max((k for k, t in enumerate(toks) if t.stem in q.verbs), default=-1) if reported else -1
+        speech_at = next((k for k, t in enumerate(toks[:last_verb]) if t.lower in SPEECH), -1)
+        plain = not any(_is_negation(w) for w in q.words) and not refusal
         # An object question's answer follows the verb the question repeats: in "five people were
         # injured when drones struck near a truck carrying bread" the truck carries "bread".
         # The verb may be clear only in the sentence ("did both sides confirm" / "confirmed").
@@ -266,6 +272,15 @@ class Answerer:
                     and not (c.kind == "cause" and toks[c.i].lower == "to"):
                 # "falling drone debris" rather than "from falling drone debris"; a purpose keeps its "to".
                 fit *= 0.97
+            if q.expect == "where" and c.kind in ("name", "place") and toks[c.j - 1].lower in ORG_HEADS:
+                fit *= 0.4  # "Ukraine’s Air Force" reports from somewhere; it is not a place
+            if q.expect == "when" and q.focus in _DAY_FOCUS and c.kind != "sentence" \
+                    and not any(_names_a_day(t.lower) for t in toks[c.i:c.j]):
+                fit *= 0.5  # "On which day?" wants "Tuesday" or "August 15", not "last week"
+            if focus_stem and c.kind in ("np", "place_np") and c.i > 0 and toks[c.i - 1].stem == focus_stem:
+                fit *= 0.5  # the focus only modifies it ("the facility area"): no instance of the focus
+            if reported and c.kind in ("date", "num_dur") and c.i < speech_at:
+                fit *= 0.6  # "On Sunday, he said he would speak on Tuesday": Sunday is when he said it
             if c.j <= label:
                 fit *= 0.5  # the heading of a bullet ("European Backing: Germany and ...") names no answer
             if fit <= 0 or (c.i, c.j) in seen:
@@ -300,6 +315,8 @@ class Answerer:
                 extra *= REFERENT
             if plain and c.kind != "sentence" and _negated(toks, c.i):
                 extra *= NEGATED  # "it cannot take place in Moscow" does not say where it must
+            if refusal and c.kind != "sentence" and not _negated(toks, c.i) and not _refuses(toks, c.i):
+                extra *= NEGATED  # "Which city did he rule out?" is answered where the text says no
             if c.j <= first_verb and c.kind != "sentence":
                 extra *= BEFORE_VERB
             if focus_at:
@@ -341,6 +358,35 @@ def _titled_by_question(toks: list[Token], i: int, qset: set[str]) -> bool:
             return True
         k -= 1
     return False
+
+
+_DAY_FOCUS = frozenset("day date weekday".split())
+_RELATIVE_DAYS = frozenset("today yesterday tomorrow tonight".split())
+
+
+def _names_a_day(word: str) -> bool:
+    return word in WEEKDAYS or word in MONTHS or word in _RELATIVE_DAYS or word[:1].isdigit()
+
+
+_RULE = frozenset("rule rules ruled ruling".split())
+
+
+@lru_cache(maxsize=1024)
+def _traits(text: str, expect: str, verbs: frozenset[str]) -> tuple[bool, bool]:
+    """(Does the question ask what was refused or ruled out? Does a "when" question ask about what
+    someone said they would do: "When did X say he would do Y?" asks when Y happens, so a date before
+    the sentence's reporting verb dates the saying instead.)"""
+    toks = tokens(text)
+    speech = next((k for k, t in enumerate(toks) if t.lower in SPEECH), -1)
+    reported = expect == "when" and speech >= 0 and any(t.stem in verbs for t in toks[speech + 1:])
+    return _refuses(toks, len(toks), len(toks)), reported
+
+
+def _refuses(toks: list[Token], i: int, reach: int = NEGATION_REACH) -> bool:
+    """Is there a "say no" verb ("rejected", "ruled out") within ``reach`` words before token ``i``?"""
+    window = toks[max(0, i - reach):i]
+    return any(t.lower in NEGATIVE_VERBS or t.lower == "out" and k > 0 and window[k - 1].lower in _RULE
+               for k, t in enumerate(window))
 
 
 def _is_negation(word: str) -> bool:

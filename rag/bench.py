@@ -224,7 +224,7 @@ def format_report(f: dict[str, Any]) -> str:
         f"{'on' if qs['answerer'] else 'not installed'}",
         f"  {'stage':<28}{'p50 ms':>9}{'p95 ms':>9}",
     ]
-    names = {"embed": "embed question", "dense": "dense search (FAISS)", "bm25": "BM25", "fusion": "fusion (RRF)",
+    names = {"embed": "embed question", "dense": "dense search (FAISS)", "bm25": "BM25", "fusion": "fusion",
              "answer": "answer", "total": "end to end"}
     for s, label in names.items():
         if s in qs["stages"]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 RETRIEVERS = ("hybrid", "dense", "bm25")
+FUSIONS = ("convex", "rrf")
 MAX_QUESTION_CHARS = 1000
 
 
@@ -33,6 +34,11 @@ class Settings:
     batch_size: int = 64
     k: int = 5
     retriever: str = "hybrid"
+    # How hybrid fuses dense and BM25 candidates: "convex" (weighted sum of min-max normalised
+    # scores) or "rrf" (reciprocal rank fusion). See rag.retrieval.convex.
+    fusion: str = "convex"
+    # The dense list's weight in convex fusion (BM25 gets the rest); 0.5 is the untuned even split.
+    dense_weight: float = 0.5
     # Reciprocal rank fusion constant (Cormack et al. 2009 use 60).
     rrf_k: int = 60
     # How many candidates each retriever contributes before fusion.

@@ -301,6 +301,25 @@ def test_seeds_end_to_end(assistant):
     assert assistant.ask("What is the capital of Australia?").answer is None
 
 
+def test_eval_set_answers_hold_the_measured_level(assistant):
+    """The issue's bars over the whole eval set (hybrid, the default), and the measured sentence
+    accuracy (0.897; the bar is 0.95, not met) as a floor against regressions."""
+    from rag.evaluation import answer_metrics, evidence_spans, load_eval_set
+
+    from .conftest import ROOT
+
+    questions = load_eval_set(ROOT / "eval" / "questions.jsonl")
+    results = [assistant.ask(q.question) for q in questions]
+    spans = {q.id: evidence_spans(assistant.document(q.doc_id).text, q.evidence) for q in questions if q.answerable}
+    m = answer_metrics(questions, results, spans)
+    answerable = [r for q, r in zip(questions, results) if q.answerable]
+    assert m["exact_match"] >= 0.80 and m["f1"] >= 0.80, m
+    assert m["sentence_accuracy"] >= 0.88, m
+    assert sum(r.answer is None for r in answerable) <= 0.05 * len(answerable), m
+    # One unanswerable question (q112) still gets an answer; no more may.
+    assert m["abstention_recall"] >= 15 / 16, m
+
+
 # -- fourth round: roles, clauses and idioms -----------------------------------------------------
 
 def _best(answerer: Answerer, question: str, text: str) -> str | None:
@@ -470,3 +489,57 @@ def test_a_quoted_word_scores_as_a_quote_though_it_is_a_noun_phrase_too():
     # The quote's full fit, not the weaker noun-phrase one: above the score of the next candidate by far.
     ranked = answerer.rank(question, passages)
     assert ranked[0].text == "critical" and ranked[0].score >= 2 * ranked[1].score
+
+
+
+def test_a_refusal_question_is_answered_where_the_text_says_no(answerer):
+    passages, _ = _passages(("a", "Zelenskyy said a summit venue must be neutral: it cannot be Minsk, while Vienna is "
+                                  "possible."))
+    answer, _ = answerer.answer("Which city did Zelenskyy reject as a summit venue?", passages)
+    assert answer is not None and answer.text == "Minsk"
+    # Without the refusal the negated city is the wrong answer.
+    answer, _ = answerer.answer("Which city did Zelenskyy accept as a summit venue?", passages)
+    assert answer is not None and answer.text == "Vienna"
+
+
+def test_which_day_wants_a_day_not_a_period(answerer):
+    passages, _ = _passages(("a", "The envoy will arrive for the talks next week, probably on Tuesday."))
+    answer, _ = answerer.answer("On which day will the envoy arrive for the talks?", passages)
+    assert answer is not None and answer.text == "Tuesday"
+    answer, _ = answerer.answer("When will the envoy arrive for the talks?", passages)
+    assert answer is not None and answer.text == "next week"
+
+
+def test_when_someone_said_he_would_act_dates_the_act_not_the_saying(answerer):
+    passages, _ = _passages(("a", "Trump had on Sunday evening, told reporters that he would be speaking with Putin to "
+                                  "reach a deal for a 30-day ceasefire proposal. “I will be speaking to President "
+                                  "Putin on Tuesday,” Trump said."))
+    answer, _ = answerer.answer("On which day did Trump say he would be speaking to Putin about the 30-day ceasefire "
+                                "proposal?", passages)
+    assert answer is not None and answer.text == "Tuesday"
+    answer, _ = answerer.answer("On which day did Trump tell reporters about the 30-day ceasefire proposal?", passages)
+    assert answer is not None and answer.text == "Sunday evening"
+
+
+def test_an_organisation_is_no_place(answerer):
+    passages, _ = _passages(("a", "On Friday the missiles were reported by Ukraine’s Air Force."),
+                            ("b", "The missiles were fired at Kharkiv and Chernihiv."))
+    answer, _ = answerer.answer("Where were the missiles fired on Friday?", passages)
+    assert answer is None or "Force" not in answer.text
+
+
+def test_how_is_it_framed_gets_the_quoted_words():
+    q = analyse("How is the White House framing the meeting?")
+    assert q.expect == "word"
+    assert analyse("How is the White House preparing the meeting?").expect == "how"
+    passages, _ = _passages(("a", "White House officials confirmed the full agenda of the meeting, which the "
+                                  "White House is framing as a “listening exercise.”"))
+    answer, _ = Answerer(Settings(), None).answer("How is the White House framing the meeting?", passages)
+    assert answer is not None and answer.text == "listening exercise"
+
+
+def test_a_noun_the_focus_only_modifies_is_no_instance_of_it(answerer):
+    passages, _ = _passages(("a", "A large fire broke out in the facility area after the strike on the Unecha "
+                                  "pump station."))
+    answer, _ = answerer.answer("Which facility did the strike set on fire?", passages)
+    assert answer is not None and answer.text != "area"

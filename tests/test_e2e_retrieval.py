@@ -12,9 +12,9 @@ from .conftest import ROOT
 
 pytestmark = pytest.mark.slow
 
-# The bar is every answerable question; measured: all but 3 (q017, q028, q089: paraphrases
-# whose one matching word is rare, or a by-line) of 107. This guards that level against regressions.
-MAX_TOP5_MISSES = 3
+# The bar is every answerable question; measured: all but 2 (q028, a paraphrase whose one
+# matching word is rare, and q089, a by-line) of 107. This guards that level against regressions.
+MAX_TOP5_MISSES = 2
 
 
 @pytest.fixture(scope="module")

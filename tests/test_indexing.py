@@ -8,7 +8,7 @@ import pytest
 
 from rag import Settings, build_index
 from rag.errors import IndexIncompatible, IndexMissing, UserError
-from rag.retrieval import Retriever, rrf
+from rag.retrieval import Retriever, convex, rrf
 from rag.store.local import LocalStore, current_version
 
 from .conftest import SEEDS
@@ -120,6 +120,31 @@ def test_retrievers_return_ranked_cited_passages(tmp_path, corpus, hash_embedder
             assert p.chunk.text in (corpus / f"{p.chunk.doc_id}.txt").read_text(encoding="utf-8")
     all_rows = retriever.search("drones", 1000, "hybrid")
     assert len(all_rows) == LocalStore.load(s.index_dir).info.chunks
+
+
+def test_convex_fusion_hand_computed():
+    dense = (np.array([0.9, 0.7, 0.5], dtype=np.float32), np.array([1, 2, 3]))
+    lexical = (np.array([12.0, 4.0, 2.0], dtype=np.float32), np.array([3, 4, 1]))
+    scores, rows = convex([dense, lexical], [0.5, 0.5], k=4)
+    # Normalised: dense 1 -> 1, 2 -> 0.5, 3 -> 0; lexical 3 -> 1, 4 -> 0.2, 1 -> 0.
+    assert rows.tolist() == [1, 3, 2, 4]
+    np.testing.assert_allclose(scores, [0.5, 0.5, 0.25, 0.1], rtol=1e-6)
+    # The weight decides between the two lists; a list whose scores are all equal counts them all as 1.
+    assert convex([dense, lexical], [0.2, 0.8], k=1)[1].tolist() == [3]
+    flat = (np.array([3.0, 3.0], dtype=np.float32), np.array([7, 8]))
+    assert convex([flat], [1.0], k=2)[0].tolist() == [1.0, 1.0]
+    assert convex([(np.array([], dtype=np.float32), np.array([], dtype=np.int64))], [1.0], k=3)[1].tolist() == []
+
+
+def test_an_unknown_fusion_is_a_user_error():
+    from rag.errors import UserError
+    from rag.validation import check_fusion
+
+    check_fusion("convex", 0.5)
+    with pytest.raises(UserError, match="unknown fusion"):
+        check_fusion("max", 0.5)
+    with pytest.raises(UserError, match="between 0 and 1"):
+        check_fusion("convex", 1.5)
 
 
 def test_rrf_hand_computed():
