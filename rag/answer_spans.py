@@ -12,7 +12,8 @@ from .answer_words import (DAY_PARTS, DETERMINERS, DISTANCE_UNITS, EDGE_WORDS, F
 
 # Kinds: num, num_dur (a number of days/hours...), num_dist, date, name, place (a name after in/at/to...),
 # np, quote, clause, cause (a clause after because/due to...), means (after by/from/through/via),
-# content (the "that" clause after the question's focus noun), sentence.
+# content (the "that" clause after the question's focus noun), rank ("third-largest"), rank_top
+# ("largest"), sentence.
 _PLACE_PREPS = frozenset("in at to from near into across outside inside over toward towards".split())
 _CAUSE_MARKERS = (("due", "to"), ("because", "of"), ("because",), ("since",), ("as", "a", "result", "of"),
                   ("with",), ("of",), ("for",), ("to",), ("by",), ("after",), ("amid",), ("from",), ("on",),
@@ -95,6 +96,7 @@ def fixed_candidates(toks: list[Token]) -> list[Cand]:
     out.extend(_numbers(toks, segs))
     out.extend(_dates(toks))
     out.extend(_quotes(toks))
+    out.extend(_ranks(toks))
     out.extend(_clauses(toks))
     if toks:
         out.append(Cand(0, len(toks), "sentence"))
@@ -286,6 +288,24 @@ def _dates(toks: list[Token]) -> list[Cand]:
                 s = k - 2 if k > 1 and toks[k - 2].lower in ("at", "by", "from", "until") else k - 1
                 out.append(Cand(s, e, "date"))
                 out.append(Cand(k - 1, e, "date"))
+    return out
+
+
+_ORDINALS = frozenset("first second third fourth fifth sixth seventh eighth ninth tenth".split())
+_SUPERLATIVES = frozenset("largest biggest smallest highest lowest greatest deadliest heaviest worst best "
+                          "longest shortest strongest fastest most least".split())
+
+
+def _ranks(toks: list[Token]) -> list[Cand]:
+    """A place in an order: "third-largest", "second", "12th" (kind rank); a bare superlative
+    ("largest") ranks too, less precisely (rank_top)."""
+    out: list[Cand] = []
+    for k, t in enumerate(toks):
+        head = t.lower.split("-")[0]
+        if head in _ORDINALS or head[:1].isdigit() and head.endswith(("st", "nd", "rd", "th")) and head[:-2].isdigit():
+            out.append(Cand(k, k + 1, "rank"))
+        elif t.lower in _SUPERLATIVES:
+            out.append(Cand(k, k + 1, "rank_top"))
     return out
 
 

@@ -73,8 +73,9 @@ def is_verbish(tok: Token, prev: Token | None) -> bool:
     if (tok.is_cap and prev is not None) or len(low) < 5 or not low.isalpha():
         return False
     if low.endswith(("ed", "ing")):
+        # "including landing craft": after "including" a list item starts, not a verb.
         return not (prev is not None and (prev.lower in ("a", "an", "the", "its", "their", "his", "her", "’s",
-                                                           "'s", "our") or is_number(prev.lower)))
+                                                           "'s", "our", "including") or is_number(prev.lower)))
     return False
 
 
@@ -90,7 +91,7 @@ class Question:
     names: set[str] = field(default_factory=set)  # stems of capitalised words and numbers past the first word
     words: set[str] = field(default_factory=set)  # every lowercase word of the question
     wh: str = ""  # who/what/which/when/where/why/how/how_many/how_long/how_far/...
-    expect: str = "np"  # num, when, duration, distance, who, where, name, word, np, why, how
+    expect: str = "np"  # num, when, duration, distance, who, where, name, word, np, why, how, rank
     focus: str = ""  # the noun after which/what ("regions", "chancellor"), lowercased
     unit: str = ""  # the stem of the noun after "how many"
     # Where the answer sits relative to the question's words in a declarative sentence:
@@ -107,8 +108,12 @@ class Question:
     # Stems of the words between which/what and the focus noun ("TV" of "which TV network"): they
     # describe the kind of answer, so the answering passage need not repeat them.
     modifiers: set[str] = field(default_factory=set)
+    # Stems of what "apart from / besides / other than X" sets aside: the answer stands beside X.
+    excluded: set[str] = field(default_factory=set)
 
 
+# "How did the strike rank among ...?" asks for a place in an order ("third-largest").
+_RANK_VERBS = frozenset("rank ranks ranked ranking".split())
 _NOT_FOCUS = frozenset("kind type sort first last initially recently previously currently".split())
 
 
@@ -121,6 +126,7 @@ def analyse(question: str) -> Question:
     q.verbs = {t.stem for n, t in enumerate(toks) if n and t.stem in q.stems and t.lower not in SPEECH
                and is_verbish(t, toks[n - 1])}
     q.demonyms = {t.lower[:5] for t in toks if is_demonym(t.text) and len(t.lower) >= 5}
+    q.excluded = _excluded(question)
     # The first wh-word decides; "In which port", "On what day" put it after a preposition.
     i = next((n for n, w in enumerate(lows) if w in WH), -1)
     if i < 0:
@@ -148,7 +154,7 @@ def analyse(question: str) -> Question:
             q.wh, q.expect = "how_far", "num" if nxt in ("big", "large", "old") else "distance"
         else:
             q.wh = "how"
-            q.expect = "word" if FRAMING_VERBS & set(lows) else "how"
+            q.expect = "word" if FRAMING_VERBS & set(lows) else "rank" if _RANK_VERBS & set(lows) else "how"
         return q
     if w in ("who", "whom", "whose"):
         q.wh, q.expect = "who", "who"
@@ -195,6 +201,16 @@ def analyse(question: str) -> Question:
     if q.expect == "who":
         q.role = focus
     return q
+
+
+_EXCLUDING = re.compile(r"\b(?:apart from|aside from|besides|other than|in addition to)\s+([^,?;]+)", re.I)
+
+
+def _excluded(question: str) -> set[str]:
+    m = _EXCLUDING.search(question)
+    if not m:
+        return set()
+    return {t.stem for t in tokens(m.group(1)) if t.is_word and t.lower not in FUNCTION_WORDS and t.lower not in _STOP}
 
 
 def _head(toks: list[Token], k: int) -> str:

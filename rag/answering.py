@@ -60,6 +60,9 @@ ABSENT_NAME = 0.6
 # ids one more right than with 2: a close second sentence's answer keeps clearing the threshold).
 SENTENCE_SHARPNESS = 1.5
 
+# "Apart from X, what ...?": a candidate from a sentence that does not mention X is scored this much lower.
+EXCLUDED_ABSENT = 0.7
+
 # A candidate before every verb an object question repeats is scored this much lower.
 BEFORE_VERB = 0.8
 # A name right after a title the question states ("the UAE president") is scored this much lower.
@@ -85,6 +88,7 @@ FIT: dict[str, dict[str, float]] = {
     "np": {"np": 1.0, "place_np": 0.95, "name": 0.85, "place": 0.8, "quote": 0.9, "num": 0.5, "num_dur": 0.5,
            "num_dist": 0.5, "date": 0.5, "clause": 0.3, "cause": 0.3, "means": 0.3, "content": 1.0},
     "why": {"cause": 1.0, "clause": 0.7, "means": 0.7, "sentence": 0.5, "np": 0.3, "place_np": 0.3},
+    "rank": {"rank": 1.0, "rank_top": 0.7, "np": 0.3, "num": 0.3},
     "how": {"means": 1.0, "clause": 0.85, "np": 0.8, "place_np": 0.8, "quote": 0.8, "num": 0.5, "num_dur": 0.6,
             "num_dist": 0.6, "name": 0.5, "place": 0.5, "cause": 0.7, "sentence": 0.3},
 }
@@ -253,6 +257,8 @@ class Answerer:
         verbs_at = [k for k, t in enumerate(toks) if t.stem in q.verbs or t.stem in qset and t.lower not in SPEECH
                     and is_verbish(t, toks[k - 1] if k else None)] if q.side == "after" else []
         first_verb = min(verbs_at) if verbs_at else 0  # 0: no candidate is before it
+        # "Apart from X, what ...?" asks for what stands beside X: a sentence without X lists other things.
+        aside = 1.0 if not q.excluded or q.excluded & sc.sent.stems else EXCLUDED_ABSENT
         out: list[Answer] = []
         seen: set[tuple[int, int]] = set()
         key = (sc.sent.doc_id, sc.sent.start, sc.sent.text)
@@ -308,7 +314,12 @@ class Answerer:
                     (toks[c.i].lower in TITLES or is_demonym(toks[c.i].text)):
                 fit *= 0.9  # "Vyacheslav Gladkov" rather than "regional governor Vyacheslav Gladkov"
             prox = _proximity(c, matched, pos, q.side if q.expect in ("np", "who", "word") else "")
-            extra = 1.0
+            anchor = _instance_anchor(toks, c.i)
+            if anchor >= 0:
+                # "military targets, including landing craft, radar systems ...": the examples stand
+                # where the noun they exemplify stands.
+                prox = max(prox, _proximity(Cand(anchor, c.j, c.kind), matched, pos))
+            extra = aside
             if not q.role and c.kind in ("name", "place") and _titled_by_question(toks, c.i, qset):
                 # "UAE President Sheikh Mohamed ..." when the question says "the UAE president": the
                 # name is who the question is about, not its answer.
@@ -369,6 +380,21 @@ def _names_a_day(word: str) -> bool:
 
 
 _RULE = frozenset("rule rules ruled ruling".split())
+
+
+def _instance_anchor(toks: list[Token], i: int) -> int:
+    """The noun that "including" / "such as" before token ``i`` exemplifies ("targets" of "military
+    targets, including landing craft"), or -1."""
+    k = i - 1
+    if k >= 0 and toks[k].lower == "including":
+        k -= 1
+    elif k >= 1 and toks[k].lower == "as" and toks[k - 1].lower == "such":
+        k -= 2
+    else:
+        return -1
+    if k >= 0 and toks[k].text == ",":
+        k -= 1
+    return k if k >= 0 and toks[k].is_word and toks[k].lower not in FUNCTION_WORDS else -1
 
 
 @lru_cache(maxsize=1024)

@@ -303,7 +303,7 @@ def test_seeds_end_to_end(assistant):
 
 def test_eval_set_answers_hold_the_measured_level(assistant):
     """The issue's bars over the whole eval set (hybrid, the default), and the measured sentence
-    accuracy (0.897; the bar is 0.95, not met) as a floor against regressions."""
+    accuracy (0.925; the bar is 0.95, not met) as a floor against regressions."""
     from rag.evaluation import answer_metrics, evidence_spans, load_eval_set
 
     from .conftest import ROOT
@@ -314,7 +314,7 @@ def test_eval_set_answers_hold_the_measured_level(assistant):
     m = answer_metrics(questions, results, spans)
     answerable = [r for q, r in zip(questions, results) if q.answerable]
     assert m["exact_match"] >= 0.80 and m["f1"] >= 0.80, m
-    assert m["sentence_accuracy"] >= 0.88, m
+    assert m["sentence_accuracy"] >= 0.92, m
     assert sum(r.answer is None for r in answerable) <= 0.05 * len(answerable), m
     # One unanswerable question (q112) still gets an answer; no more may.
     assert m["abstention_recall"] >= 15 / 16, m
@@ -543,3 +543,31 @@ def test_a_noun_the_focus_only_modifies_is_no_instance_of_it(answerer):
                                   "pump station."))
     answer, _ = answerer.answer("Which facility did the strike set on fire?", passages)
     assert answer is not None and answer.text != "area"
+
+
+def test_how_does_it_rank_gets_the_place_in_the_order(answerer):
+    assert analyse("How did the strike rank among this year's attacks?").expect == "rank"
+    passages, _ = _passages(("a", "Russia launched its largest wave of strikes in weeks on Kyiv and Lviv. The assault, "
+                                  "which marked Russia’s third-largest drone attack this year, prompted Poland to act."))
+    answer, _ = answerer.answer("How did the strike on Kyiv and Lviv rank among Russia’s drone attacks this year?",
+                                passages)
+    assert answer is not None and answer.text == "third-largest"
+
+
+def test_apart_from_x_prefers_the_sentence_that_names_x(answerer):
+    assert analyse("Besides sanctions, what help will Europe give?").excluded == {"sanction"}
+    passages, _ = _passages(("a", "European leaders are not only vocal in supporting Ukraine’s sovereignty but are also "
+                                  "prepared to assist in mediating any potential peace talks. This includes reinforcing "
+                                  "economic sanctions, sharing intelligence, and providing humanitarian and military aid."))
+    passages = [_with_cosines(passages[0], [0.70, 0.71])]
+    ask = "What help are European leaders ready to give Ukraine?"
+    assert answerer.rank(ask, passages)[0].text == "sovereignty"
+    apart = "Apart from tougher sanctions and intelligence sharing, what help are European leaders ready to give Ukraine?"
+    assert answerer.rank(apart, passages)[0].text == "humanitarian and military aid"
+
+
+def test_the_examples_after_including_answer_what_things(answerer):
+    passages, _ = _passages(("a", "Ukraine reported drone attacks on Russian military targets in Crimea, including "
+                                  "landing craft, radar systems, and air defence facilities."))
+    answer, _ = answerer.answer("What Russian military assets did Ukraine’s drones attack in Crimea?", passages)
+    assert answer is not None and answer.text == "landing craft, radar systems, and air defence facilities"
