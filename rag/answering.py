@@ -4,15 +4,19 @@ question, the sentence around it, a confidence in [0, 1], and None below the thr
 How, without a neural reader (the budget is a few milliseconds per question):
 1. Split each retrieved chunk into sentences (cached per chunk) and score every sentence by the
    share of the question's content words it holds, each word weighted by how rare it is among the
-   retrieved sentences (a word found only in the neighbouring sentence counts half), blended with
+   retrieved sentences (a word found only in the neighbouring sentence counts half, a name of the
+   previous sentence in full when this one opens with "he" or "they"), blended with
    the sentence's MiniLM cosine to the question from ``Passage.sentences`` when the retriever
    filled it (lexical alone otherwise).
 2. In the best sentences, list candidate spans by rules (numbers with units, dates, names, noun
-   phrases, quoted words, clauses) and score each by how its kind fits the question's type, how
-   close it sits to the question's words, and how little of the question it repeats.
+   phrases, quoted words, ranks, clauses) and score each by how its kind fits the question's type,
+   how close it sits to the question's words, and how little of the question it repeats.
    A candidate's score also falls with how far its sentence trails the best sentence, when it stands
-   before the verb an object question repeats, after a negation the question lacks, in a bullet's
-   heading, or is the name right after a title the question states (the question's own subject).
+   before the verb an object question repeats, after a negation the question lacks (or outside one
+   that a "rule out" question needs), in a bullet's heading, or is the name right after a title the
+   question states (the question's own subject); when an organisation answers "where", a period
+   answers "which day", a date dates the saying in "when did X say he would", or its sentence lacks
+   what "apart from X" sets aside.
 3. The confidence is the candidate's score, lowered for each name of the question its passage never
    mentions, and more for each name no passage mentions (not for a name that only says what kind of
    answer is wanted, "TV" of "which TV network"). The best candidate is the answer if its
@@ -198,7 +202,12 @@ class Answerer:
                     near |= ss[n - 1].stems
                 if n + 1 < len(ss):
                     near |= ss[n + 1].stems
-                got = sum(weight[w] * (1.0 if w in s.stems else 0.5 if w in near else 0.0) for w in stems)
+                # A sentence that opens with a pronoun ("He specifically mentioned ...") is about the
+                # previous sentence's names: they count in full.
+                opens_with_pronoun = n > 0 and bool(s.toks) and s.toks[0].lower in _PRONOUN_OPENERS
+                referred = ss[n - 1].stems & q.names if opens_with_pronoun else set()
+                got = sum(weight[w] * (1.0 if w in s.stems or w in referred else 0.5 if w in near else 0.0)
+                          for w in stems)
                 lex = got / total if total else 0.0
                 cos = cosines.get((s.start, s.end))
                 scored[key] = _Scored(s, 0.0, p.rank, lex, cos, support)
@@ -380,6 +389,7 @@ def _names_a_day(word: str) -> bool:
 
 
 _RULE = frozenset("rule rules ruled ruling".split())
+_PRONOUN_OPENERS = frozenset("he she they his her their it its".split())
 
 
 def _instance_anchor(toks: list[Token], i: int) -> int:

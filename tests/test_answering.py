@@ -303,7 +303,7 @@ def test_seeds_end_to_end(assistant):
 
 def test_eval_set_answers_hold_the_measured_level(assistant):
     """The issue's bars over the whole eval set (hybrid, the default), and the measured sentence
-    accuracy (0.925; the bar is 0.95, not met) as a floor against regressions."""
+    accuracy (0.935; the bar is 0.95, not met) as a floor against regressions."""
     from rag.evaluation import answer_metrics, evidence_spans, load_eval_set
 
     from .conftest import ROOT
@@ -314,7 +314,7 @@ def test_eval_set_answers_hold_the_measured_level(assistant):
     m = answer_metrics(questions, results, spans)
     answerable = [r for q, r in zip(questions, results) if q.answerable]
     assert m["exact_match"] >= 0.80 and m["f1"] >= 0.80, m
-    assert m["sentence_accuracy"] >= 0.92, m
+    assert m["sentence_accuracy"] >= 0.93, m
     assert sum(r.answer is None for r in answerable) <= 0.05 * len(answerable), m
     # One unanswerable question (q112) still gets an answer; no more may.
     assert m["abstention_recall"] >= 15 / 16, m
@@ -571,3 +571,15 @@ def test_the_examples_after_including_answer_what_things(answerer):
                                   "landing craft, radar systems, and air defence facilities."))
     answer, _ = answerer.answer("What Russian military assets did Ukraine’s drones attack in Crimea?", passages)
     assert answer is not None and answer.text == "landing craft, radar systems, and air defence facilities"
+
+
+def test_a_sentence_opening_with_a_pronoun_is_about_the_previous_sentences_names(answerer):
+    question = "Which country did Putin single out as one of the mediators helping prepare the talks with Trump?"
+    text = ("Putin, meanwhile, suggested that preparations for the talks with Trump are being supported by a number "
+            "of countries. {} specifically mentioned the United Arab Emirates as one of the mediating parties.")
+    passages, _ = _passages(("a", text.format("He")))
+    answer, _ = answerer.answer(question, passages)
+    assert answer is not None and answer.text == "United Arab Emirates"
+    # Someone else mentioning it is not Putin singling it out.
+    passages, _ = _passages(("a", text.format("Analysts")))
+    assert answerer.rank(question, passages)[0].text != "United Arab Emirates"
