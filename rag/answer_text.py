@@ -8,8 +8,9 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .answer_words import (IRREGULAR, DISTANCE_UNITS, DURATION_NOUNS, FRAMING_VERBS, FUNCTION_WORDS, ORG_NOUNS,
-                           PERSON_NOUNS, PLACE_NOUNS, TIME_NOUNS, VERBS, WORD_NOUNS, is_demonym, is_number)
+from .answer_words import (IRREGULAR, DISTANCE_UNITS, DURATION_NOUNS, FRAMING_VERBS, FUNCTION_WORDS,
+                           NEGATIVE_VERBS, ORG_NOUNS, PERSON_NOUNS, PLACE_NOUNS, TIME_NOUNS, VERBS, WORD_NOUNS,
+                           is_demonym, is_number)
 from .lexical import _STOP, _stemmer
 
 # Dotted acronyms ("U.S."), numbers with thousands separators, words with inner hyphens or
@@ -110,6 +111,11 @@ class Question:
     modifiers: set[str] = field(default_factory=set)
     # Stems of what "apart from / besides / other than X" sets aside: the answer stands beside X.
     excluded: set[str] = field(default_factory=set)
+    # Asks what was refused or ruled out ("Which city did he rule out?").
+    refusal: bool = False
+    # "When did X say he would do Y?" asks when Y happens: a date before the answering sentence's
+    # reporting verb dates the saying instead.
+    reported: bool = False
 
 
 # "How did the strike rank among ...?" asks for a place in an order ("third-largest").
@@ -118,6 +124,15 @@ _NOT_FOCUS = frozenset("kind type sort first last initially recently previously 
 
 
 def analyse(question: str) -> Question:
+    q = _classify(question)
+    every = tokens(question)
+    q.refusal = refuses(every, len(every), len(every))
+    speech = next((k for k, t in enumerate(every) if t.lower in SPEECH), -1)
+    q.reported = q.expect == "when" and speech >= 0 and any(t.stem in q.verbs for t in every[speech + 1:])
+    return q
+
+
+def _classify(question: str) -> Question:
     toks = [t for t in tokens(question) if t.is_word]
     lows = [t.lower for t in toks]
     stems = [t.stem for t in toks if len(t.lower) > 1 and t.lower not in FUNCTION_WORDS and t.lower not in _STOP]
@@ -201,6 +216,16 @@ def analyse(question: str) -> Question:
     if q.expect == "who":
         q.role = focus
     return q
+
+
+_RULE = frozenset("rule rules ruled ruling".split())
+
+
+def refuses(toks: list[Token], i: int, reach: int) -> bool:
+    """Is there a "say no" verb ("rejected", "ruled out") within ``reach`` tokens before token ``i``?"""
+    window = toks[max(0, i - reach):i]
+    return any(t.lower in NEGATIVE_VERBS or t.lower == "out" and k > 0 and window[k - 1].lower in _RULE
+               for k, t in enumerate(window))
 
 
 _EXCLUDING = re.compile(r"\b(?:apart from|aside from|besides|other than|in addition to)\s+([^,?;]+)", re.I)

@@ -30,14 +30,13 @@ import math
 import re
 import unicodedata
 from collections import OrderedDict
-from functools import lru_cache
 from dataclasses import dataclass, replace
 from typing import Any
 
 from .answer_spans import Cand, candidates, content_clauses, fixed_candidates
-from .answer_text import SPEECH, Question, Token, analyse, is_verbish, tokens
-from .answer_words import (DAY_PARTS, FUNCTION_WORDS, MONTHS, NEGATIVE_VERBS, ORG_HEADS, PEOPLE_COUNTS, PREPOSITIONS,
-                           TITLES, WEEKDAYS, is_demonym)
+from .answer_text import SPEECH, Question, Token, analyse, is_verbish, refuses, tokens
+from .answer_words import (DAY_PARTS, FUNCTION_WORDS, MONTHS, ORG_HEADS, PEOPLE_COUNTS, PREPOSITIONS, TITLES, WEEKDAYS,
+                           is_demonym)
 from .records import Answer, Passage
 from .sentences import sentence_spans
 from .settings import Settings
@@ -256,10 +255,9 @@ class Answerer:
         fits = FIT.get(q.expect, FIT["np"])
         label = _label_end(toks)
         # A negated question ("did not", "rule out", "refused") may ask for a negated span.
-        refusal, reported = _traits(q.text, q.expect, frozenset(q.verbs))
-        last_verb = max((k for k, t in enumerate(toks) if t.stem in q.verbs), default=-1) if reported else -1
+        last_verb = max((k for k, t in enumerate(toks) if t.stem in q.verbs), default=-1) if q.reported else -1
         speech_at = next((k for k, t in enumerate(toks[:last_verb]) if t.lower in SPEECH), -1)
-        plain = not any(_is_negation(w) for w in q.words) and not refusal
+        plain = not any(_is_negation(w) for w in q.words) and not q.refusal
         # An object question's answer follows the verb the question repeats: in "five people were
         # injured when drones struck near a truck carrying bread" the truck carries "bread".
         # The verb may be clear only in the sentence ("did both sides confirm" / "confirmed").
@@ -294,7 +292,7 @@ class Answerer:
                 fit *= 0.5  # "On which day?" wants "Tuesday" or "August 15", not "last week"
             if focus_stem and c.kind in ("np", "place_np") and c.i > 0 and toks[c.i - 1].stem == focus_stem:
                 fit *= 0.5  # the focus only modifies it ("the facility area"): no instance of the focus
-            if reported and c.kind in ("date", "num_dur") and c.i < speech_at:
+            if q.reported and c.kind in ("date", "num_dur") and c.i < speech_at:
                 fit *= 0.6  # "On Sunday, he said he would speak on Tuesday": Sunday is when he said it
             if c.j <= label:
                 fit *= 0.5  # the heading of a bullet ("European Backing: Germany and ...") names no answer
@@ -335,7 +333,7 @@ class Answerer:
                 extra *= REFERENT
             if plain and c.kind != "sentence" and _negated(toks, c.i):
                 extra *= NEGATED  # "it cannot take place in Moscow" does not say where it must
-            if refusal and c.kind != "sentence" and not _negated(toks, c.i) and not _refuses(toks, c.i):
+            if q.refusal and c.kind != "sentence" and not _negated(toks, c.i) and not refuses(toks, c.i, NEGATION_REACH):
                 extra *= NEGATED  # "Which city did he rule out?" is answered where the text says no
             if c.j <= first_verb and c.kind != "sentence":
                 extra *= BEFORE_VERB
@@ -388,7 +386,6 @@ def _names_a_day(word: str) -> bool:
     return word in WEEKDAYS or word in MONTHS or word in _RELATIVE_DAYS or word[:1].isdigit()
 
 
-_RULE = frozenset("rule rules ruled ruling".split())
 _PRONOUN_OPENERS = frozenset("he she they his her their it its".split())
 
 
@@ -405,24 +402,6 @@ def _instance_anchor(toks: list[Token], i: int) -> int:
     if k >= 0 and toks[k].text == ",":
         k -= 1
     return k if k >= 0 and toks[k].is_word and toks[k].lower not in FUNCTION_WORDS else -1
-
-
-@lru_cache(maxsize=1024)
-def _traits(text: str, expect: str, verbs: frozenset[str]) -> tuple[bool, bool]:
-    """(Does the question ask what was refused or ruled out? Does a "when" question ask about what
-    someone said they would do: "When did X say he would do Y?" asks when Y happens, so a date before
-    the sentence's reporting verb dates the saying instead.)"""
-    toks = tokens(text)
-    speech = next((k for k, t in enumerate(toks) if t.lower in SPEECH), -1)
-    reported = expect == "when" and speech >= 0 and any(t.stem in verbs for t in toks[speech + 1:])
-    return _refuses(toks, len(toks), len(toks)), reported
-
-
-def _refuses(toks: list[Token], i: int, reach: int = NEGATION_REACH) -> bool:
-    """Is there a "say no" verb ("rejected", "ruled out") within ``reach`` words before token ``i``?"""
-    window = toks[max(0, i - reach):i]
-    return any(t.lower in NEGATIVE_VERBS or t.lower == "out" and k > 0 and window[k - 1].lower in _RULE
-               for k, t in enumerate(window))
 
 
 def _is_negation(word: str) -> bool:

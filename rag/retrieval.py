@@ -21,8 +21,7 @@ def rrf(rankings: Sequence[np.ndarray], rrf_k: int, k: int) -> tuple[np.ndarray,
     for ranking in rankings:
         for rank, row in enumerate(ranking.tolist(), 1):
             scores[row] = scores.get(row, 0.0) + 1.0 / (rrf_k + rank)
-    best = sorted(scores.items(), key=lambda item: -item[1])[:k]
-    return (np.array([s for _, s in best], dtype=np.float32), np.array([r for r, _ in best], dtype=np.int64))
+    return _top(scores, k)
 
 
 def convex(runs: Sequence[tuple[np.ndarray, np.ndarray]], weights: Sequence[float], k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -39,7 +38,13 @@ def convex(runs: Sequence[tuple[np.ndarray, np.ndarray]], weights: Sequence[floa
         norm = (scores - lo) / (hi - lo) if hi > lo else np.ones(len(scores))
         for row, value in zip(rows.tolist(), norm.tolist()):
             fused[row] = fused.get(row, 0.0) + weight * value
-    best = sorted(fused.items(), key=lambda item: -item[1])[:k]
+    return _top(fused, k)
+
+
+def _top(scores: dict[int, float], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` best (scores, rows) of a fused row -> score map; the sort is stable, so ties keep
+    the order in which rows were first seen."""
+    best = sorted(scores.items(), key=lambda item: -item[1])[:k]
     return (np.array([s for _, s in best], dtype=np.float32), np.array([r for r, _ in best], dtype=np.int64))
 
 
