@@ -13,7 +13,7 @@ from .records import Document, Result
 from .retrieval import Retriever
 from .settings import Settings
 from .store import open_store
-from .validation import check_fusion, check_k, check_question, check_retriever
+from .validation import check_k, check_question, check_retriever
 
 
 class Assistant:
@@ -34,7 +34,6 @@ class Assistant:
         settings = settings or Settings.from_env()
         if index_dir is not None:
             settings = settings.with_(index_dir=Path(index_dir))
-        check_fusion(settings.fusion, settings.dense_weight)
         store = open_store(settings.index_dir, settings.store)
         info = store.info
         embedder = Embedder(settings.model, settings.batch_size)

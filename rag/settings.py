@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
+from .errors import UserError
+
 RETRIEVERS = ("hybrid", "dense", "bm25")
 FUSIONS = ("convex", "rrf")
 MAX_QUESTION_CHARS = 1000
@@ -66,6 +68,12 @@ class Settings:
         if not self.model:
             object.__setattr__(self, "model", default_model())
         object.__setattr__(self, "index_dir", Path(self.index_dir))
+        # Checked here, so every entry point (CLI, `rag serve`, the web app, the library) gets one
+        # clear message before anything loads.
+        if self.fusion not in FUSIONS:
+            raise UserError(f"unknown fusion {self.fusion!r} (RAG_FUSION): use one of {', '.join(FUSIONS)}")
+        if not 0.0 <= self.dense_weight <= 1.0:
+            raise UserError(f"the dense weight (RAG_DENSE_WEIGHT) must be between 0 and 1, not {self.dense_weight}")
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -74,7 +82,12 @@ class Settings:
         for f in fields(cls):
             raw = os.environ.get(f"RAG_{f.name.upper()}")
             if raw is not None and raw != "":
-                values[f.name] = _coerce(f.type, raw)
+                try:
+                    values[f.name] = _coerce(f.type, raw)
+                except ValueError:
+                    kind = "whole number" if str(f.type) == "int" else "number"
+                    raise UserError(f"RAG_{f.name.upper()}={raw!r} is not a {kind}: set one, or unset it for "
+                                    "the default") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 

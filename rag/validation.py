@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .errors import UserError
-from .settings import FUSIONS, MAX_QUESTION_CHARS, RETRIEVERS
+from .settings import MAX_QUESTION_CHARS, RETRIEVERS
 
 
 def check_question(question: object) -> str:
@@ -19,13 +19,6 @@ def check_k(k: object, maximum: int | None = None) -> int:
         bound = f" and at most {maximum}" if maximum is not None else ""
         raise UserError(f"k must be a whole number of at least 1{bound}, got {k!r}")
     return k
-
-
-def check_fusion(name: object, dense_weight: float) -> None:
-    if name not in FUSIONS:
-        raise UserError(f"unknown fusion {name!r} (RAG_FUSION): use one of {', '.join(FUSIONS)}")
-    if not 0.0 <= dense_weight <= 1.0:
-        raise UserError(f"the dense weight (RAG_DENSE_WEIGHT) must be between 0 and 1, not {dense_weight}")
 
 
 def check_retriever(name: object) -> str:

@@ -136,15 +136,24 @@ def test_convex_fusion_hand_computed():
     assert convex([(np.array([], dtype=np.float32), np.array([], dtype=np.int64))], [1.0], k=3)[1].tolist() == []
 
 
-def test_an_unknown_fusion_is_a_user_error():
+def test_bad_settings_are_user_errors(monkeypatch):
     from rag.errors import UserError
-    from rag.validation import check_fusion
+    from rag.settings import Settings
 
-    check_fusion("convex", 0.5)
+    Settings(fusion="convex", dense_weight=0.5)
     with pytest.raises(UserError, match="unknown fusion"):
-        check_fusion("max", 0.5)
+        Settings(fusion="max")
     with pytest.raises(UserError, match="between 0 and 1"):
-        check_fusion("convex", 1.5)
+        Settings(fusion="convex", dense_weight=1.5)
+    with pytest.raises(UserError, match="unknown fusion"):
+        Settings().with_(fusion="max")
+    monkeypatch.setenv("RAG_DENSE_WEIGHT", "abc")
+    with pytest.raises(UserError, match="RAG_DENSE_WEIGHT='abc' is not a number"):
+        Settings.from_env()
+    monkeypatch.setenv("RAG_DENSE_WEIGHT", "0.3")
+    monkeypatch.setenv("RAG_K", "five")
+    with pytest.raises(UserError, match="RAG_K='five' is not a whole number"):
+        Settings.from_env()
 
 
 def test_rrf_hand_computed():
