@@ -69,12 +69,17 @@ def test_build_and_every_citation_is_exact(tmp_path, corpus, uri):
         assert doc is not None and c.text == doc.text[c.start:c.end] != ""
 
 
-def test_same_rankings_as_the_local_store(tmp_path, corpus, uri):
+def _both_stores(tmp_path, corpus, uri):
+    """The same corpus indexed into Milvus and into the local store, with the same fake embedder."""
     emb = HashEmbedder()
     settings = _settings(tmp_path, uri)
     _build(corpus, settings, emb)
     build_index([corpus], settings, embedder=emb, progress=False)
-    milvus, local = MilvusStore.open(uri), LocalStore.load(settings.index_dir)
+    return emb, MilvusStore.open(uri), LocalStore.load(settings.index_dir)
+
+
+def test_same_rankings_as_the_local_store(tmp_path, corpus, uri):
+    emb, milvus, local = _both_stores(tmp_path, corpus, uri)
     for q in ["How many drones did Russia launch?", "ceasefire talks", "What did Zelenskyy warn?"]:
         v = emb.encode([q])
         (ms, mr), (ls, lr) = milvus.dense_search(v, 5)[0], local.dense_search(v, 5)[0]
@@ -111,11 +116,7 @@ def test_bm25_and_hybrid_through_the_retriever(tmp_path, corpus, uri):
 
 
 def test_sentences_match_the_local_store(tmp_path, corpus, uri):
-    emb = HashEmbedder()
-    settings = _settings(tmp_path, uri)
-    _build(corpus, settings, emb)
-    build_index([corpus], settings, embedder=emb, progress=False)
-    milvus, local = MilvusStore.open(uri), LocalStore.load(settings.index_dir)
+    emb, milvus, local = _both_stores(tmp_path, corpus, uri)
     if not hasattr(local, "sentences"):
         pytest.skip("the local store keeps no sentence vectors")
     _, rows = milvus.dense_search(emb.encode(["drones"]), 5)[0]
