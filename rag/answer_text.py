@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .answer_words import (IRREGULAR, DISTANCE_UNITS, DURATION_NOUNS, FRAMING_VERBS, FUNCTION_WORDS,
+from .answer_words import (EVENT_NOUNS, IRREGULAR, DISTANCE_UNITS, DURATION_NOUNS, FRAMING_VERBS, FUNCTION_WORDS,
                            NEGATIVE_VERBS, ORG_NOUNS, PERSON_NOUNS, PLACE_NOUNS, TIME_NOUNS, VERBS, WORD_NOUNS,
                            is_demonym, is_number)
 from .lexical import _STOP, _stemmer
@@ -116,6 +116,9 @@ class Question:
     # "When did X say he would do Y?" asks when Y happens: a date before the answering sentence's
     # reporting verb dates the saying instead.
     reported: bool = False
+    # "What did they agree at the end of the summit?" (past tense) asks what happened once an event
+    # was over: the event noun ("summit"), or "" for any other question.
+    after_event: str = ""
 
 
 # "How did the strike rank among ...?" asks for a place in an order ("third-largest").
@@ -129,7 +132,40 @@ def analyse(question: str) -> Question:
     q.refusal = refuses(every, len(every), len(every))
     speech = next((k for k, t in enumerate(every) if t.lower in SPEECH), -1)
     q.reported = q.expect == "when" and speech >= 0 and any(t.stem in q.verbs for t in every[speech + 1:])
+    m = after_event(question)
+    if m and _PAST.search(question) and not _PROSPECTIVE.search(question):
+        q.after_event = m
     return q
+
+
+_EVENT = "(" + "|".join(sorted(EVENT_NOUNS)) + ")"
+# "after the summit", "at the end of the Alaska summit", "following his European meetings".
+_AFTER_EVENT = re.compile(
+    r"\b(?:after|following|since|at the (?:end|close|conclusion) of|coming out of|as a result of)\s+"
+    r"(?:(?:the|this|that|their|his|her|its|a|an)\s+)?(?:[\w’'\-]+\s+){0,3}?" + _EVENT + r"\b", re.I)
+# "the summit ended", "the talks were held", "the meeting took place".
+_EVENT_OVER = re.compile(
+    r"\b" + _EVENT + r"\s+(?:(?:has|have|had)\s+)?(?:ended|concluded|closed|finished|wrapped up|broke up|"
+    r"was held|were held|took place|yielded|produced)\b"
+    # "At the summit, they agreed to ...".
+    r"|\bat the (?:[\w’'\-]+\s+){0,3}?" + _EVENT + r"\b[^.;]*?\b(?:agreed|signed|reached|announced|said|declared|"
+    r"pledged|promised)\b", re.I)
+_PAST = re.compile(r"\b(?:did|was|were|had)\b", re.I)
+_PROSPECTIVE = re.compile(r"\b(?:will|would|going to|expected|planned|plans?|scheduled|upcoming)\b", re.I)
+
+
+def after_event(text: str) -> str:
+    """The event noun that ``text`` places something after ("summit" of "at the end of the Alaska
+    summit"), lowercased, or ""."""
+    m = _AFTER_EVENT.search(text)
+    return m.group(1).lower() if m else ""
+
+
+def reports_over(text: str, event: str) -> bool:
+    """Does ``text`` speak of the ``event`` as over ("after the summit", "the summit ended")?"""
+    stem = _stem(event)
+    return any(_stem((m.group(1) or m.group(2)).lower()) == stem for r in (_AFTER_EVENT, _EVENT_OVER)
+               for m in r.finditer(text))
 
 
 def _classify(question: str) -> Question:

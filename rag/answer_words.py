@@ -85,6 +85,10 @@ NEGATIVE_VERBS = frozenset(
     "forbid forbade forbidden prohibit prohibited veto vetoed".split()
 )
 # The last word of an organisation's name: "Ukraine’s Air Force" or "General Staff" is no place.
+# Scheduled events that a document may describe before they happen ("the summit is set for Friday").
+EVENT_NOUNS = frozenset(
+    "summit summits meeting meetings talks negotiations conference visit call election vote session trip".split()
+)
 ORG_HEADS = frozenset(
     "force forces staff ministry council committee commission agency office service services army navy "
     "guard police parliament department bank party administration government command corps "

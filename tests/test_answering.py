@@ -302,8 +302,9 @@ def test_seeds_end_to_end(assistant):
 
 
 def test_eval_set_answers_hold_the_measured_level(assistant):
-    """The issue's bars over the whole eval set (hybrid, the default), and the measured sentence
-    accuracy (0.935; the bar is 0.95, not met) as a floor against regressions."""
+    """The issue's bars over the whole eval set (hybrid, the default): EM and F1 (measured 0.888 and
+    0.901, held at 0.80), sentence accuracy >= 0.95 (measured 0.953), at most 5% of answerable
+    questions null, and every unanswerable one null."""
     from rag.evaluation import answer_metrics, evidence_spans, load_eval_set
 
     from .conftest import ROOT
@@ -314,10 +315,9 @@ def test_eval_set_answers_hold_the_measured_level(assistant):
     m = answer_metrics(questions, results, spans)
     answerable = [r for q, r in zip(questions, results) if q.answerable]
     assert m["exact_match"] >= 0.80 and m["f1"] >= 0.80, m
-    assert m["sentence_accuracy"] >= 0.93, m
+    assert m["sentence_accuracy"] >= 0.95, m
     assert sum(r.answer is None for r in answerable) <= 0.05 * len(answerable), m
-    # One unanswerable question (q112) still gets an answer; no more may.
-    assert m["abstention_recall"] >= 15 / 16, m
+    assert m["abstention_recall"] == 1.0, m
 
 
 # -- fourth round: roles, clauses and idioms -----------------------------------------------------
@@ -583,3 +583,74 @@ def test_a_sentence_opening_with_a_pronoun_is_about_the_previous_sentences_names
     # Someone else mentioning it is not Putin singling it out.
     passages, _ = _passages(("a", text.format("Analysts")))
     assert answerer.rank(question, passages)[0].text != "United Arab Emirates"
+
+
+def test_a_sentence_opening_with_the_previous_noun_inherits_its_words(answerer):
+    # "The missiles" are the "two ballistic missiles" of two sentences back: the sentence about them
+    # answers a question that says "two ballistic missiles", though it repeats neither word.
+    text = ("On Friday morning, the air force reported that Russia launched two ballistic missiles and 97 drones "
+            "overnight. The drones hit areas in the Sumy and Poltava regions. The missiles were fired at Kharkiv and "
+            "Chernihiv.")
+    passages, texts = _passages(("a", text))
+    answer, _ = answerer.answer("Where were the two ballistic missiles aimed on Friday?", passages)
+    assert answer is not None and answer.text == "Kharkiv and Chernihiv"
+    _check(answer, texts)
+    # A fresh subject ("Rockets") refers back to nothing, so the sentence gains nothing.
+    stems = ["two", "ballist", "missil", "aim", "friday"]
+    a = answerer.score_sentences(analyse("Where were the two ballistic missiles aimed on Friday?"), stems, passages)
+    b = answerer.score_sentences(analyse("Where were the two ballistic missiles aimed on Friday?"), stems,
+                                 _passages(("a", text.replace("The missiles were", "Rockets were")))[0])
+    assert a[-1].lex > b[-1].lex
+
+
+def test_a_made_by_compound_names_the_maker(answerer):
+    text = ("Overnight, the air force reported that Russia launched 49 drones and two North Korean-made ballistic "
+            "missiles into Ukrainian territory. The missiles were fired at Kharkiv.")
+    assert _best(answerer, "Which country made the two ballistic missiles Russia fired overnight?", text) \
+        == "North Korean-made"
+
+
+def test_what_word_is_answered_by_a_sentence_with_a_quote(answerer):
+    passages, _ = _passages(("a", "Zelenskyy has repeatedly said that no agreement reached without Kyiv can work. "
+                                  "Zelenskyy warned that any decisions made without Ukraine’s input will be "
+                                  "“stillborn.”"))
+    best = answerer.rank("What word did Zelenskyy use for any agreement reached without Kyiv?", passages)[0]
+    assert best.text == "stillborn"
+
+
+def test_what_happened_after_an_event_the_documents_only_preview_has_no_answer(answerer):
+    question = "What agreement did Trump and Putin reach at the end of the Alaska summit?"
+    preview = ("The Alaska summit, where Trump will meet Putin one-on-one, is billed by the White House as a "
+               "“listening exercise.” The summit is set for Friday.")
+    passages, _ = _passages(("a", preview))
+    assert answerer.rank(question, passages)  # candidates exist: refusing them is the point
+    assert answerer.answer(question, passages) == (None, [])
+    # Once a passage reports the summit over, the same question is answered.
+    report = "At the end of the Alaska summit, Trump and Putin reached an agreement on a prisoner exchange."
+    passages, _ = _passages(("a", report))
+    answer, _ = answerer.answer(question, passages)
+    assert answer is not None and "prisoner exchange" in answer.text
+
+
+@pytest.mark.parametrize("question, event", [
+    ("What agreement did Trump and Putin reach at the end of the Alaska summit?", "summit"),
+    ("What did Zelenskyy announce after his European meetings?", "meetings"),
+    ("Who will join the call after his European meetings?", ""),  # future: nothing to be over yet
+    ("What did Trump say about the summit?", ""),
+])
+def test_a_past_question_about_after_an_event_is_recognised(question, event):
+    assert analyse(question).after_event == event
+
+
+@pytest.mark.parametrize("text, over", [
+    ("The summit ended without a deal.", True),
+    ("After the summit, Trump flew home.", True),
+    ("At the summit on Friday, the two leaders agreed to a truce.", True),
+    ("The summit is set for Friday.", False),
+    ("Russia struck Kyiv ahead of the summit.", False),
+    ("At the summit, Trump will listen.", False),
+])
+def test_reports_over(text, over):
+    from rag.answer_text import reports_over
+
+    assert reports_over(text, "summit") is over
