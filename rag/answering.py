@@ -180,8 +180,13 @@ class Answerer:
         want = _TYPED.get(q.expect)
         if want:
             # "What word did X use?" is answered by a sentence that holds a quote, "how many" by one
-            # with a number: a sentence without any span of the wanted kind is a weaker match.
+            # with a number: a sentence without any span of the wanted kind is a weaker match. Only
+            # sentences that can still reach the top few after that are looked at.
+            scored.sort(key=lambda x: -x.score)
+            floor = UNTYPED * scored[min(TOP_SENTENCES, len(scored)) - 1].score if scored else 0.0
             for sc in scored:
+                if sc.score < floor:
+                    break
                 if not any(c.kind in want for c in self._fixed_of(sc.sent)):
                     sc.score *= UNTYPED
         best = sorted(scored, key=lambda x: -x.score)[:TOP_SENTENCES]
