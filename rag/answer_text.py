@@ -100,6 +100,7 @@ class Question:
     # "before" for subject questions ("who said ...?"), "" when either.
     side: str = ""
     role: str = ""  # "who is the governor of X?", "the name of the Kyiv school": the noun a name must stand by
+    role_of: set[str] = field(default_factory=set)  # stems of the names after "<role> of" ("bryansk" of "of Bryansk")
     role_mod: str = ""  # the stem of a lowercase word before the role ("defence" of "defence minister")
     # Stems of the question's content verbs ("carrying", "struck"; not "say" or auxiliaries): in the
     # answering sentence an object answer stands after them.
@@ -215,6 +216,8 @@ def _classify(question: str) -> Question:
             at = next((k for k in range(i + 2, len(toks)) if toks[k].stem == q.role), -1) if q.role else -1
             if at > 0 and not toks[at - 1].is_cap and toks[at - 1].lower not in FUNCTION_WORDS:
                 q.role_mod = toks[at - 1].stem
+            if at > 0 and at + 1 < len(toks) and toks[at + 1].lower == "of":
+                q.role_of = {t.stem for t in toks[at + 2:] if t.is_cap and not is_demonym(t.text)}
         return q
     if w in ("when", "where", "why"):
         q.wh = q.expect = w
@@ -300,8 +303,12 @@ def _side(toks: list[Token], k: int) -> str:
         return ""
     nxt = toks[k]
     if nxt.lower in _OBJECT_AUX:
-        # "Who should carry ...?" asks for the subject; "What did both sides confirm?" the object.
-        if k + 1 < len(toks) and toks[k + 1].lower not in _BE_VERBS and is_verbish(toks[k + 1], nxt):
+        # "Who should carry ...?" and "Who has been pressing ...?" ask for the subject; "What did
+        # both sides confirm?" the object.
+        m = k + 1
+        while m + 1 < len(toks) and toks[m].lower in _BE_VERBS:
+            m += 1
+        if m < len(toks) and toks[m].lower not in _BE_VERBS and is_verbish(toks[m], toks[m - 1]):
             return "before"
         return "after"
     # "What was the truck carrying?", "What help are European leaders ready to give?": a subject

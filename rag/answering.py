@@ -86,6 +86,8 @@ EXCLUDED_ABSENT = 0.7
 
 # A candidate before every verb an object question repeats is scored this much lower.
 BEFORE_VERB = 0.8
+# A role's holder in a sentence that lacks a name the question gives for the role ("of Bryansk").
+ROLE_ELSEWHERE = 0.5
 # A name right after a title the question states ("the UAE president") is scored this much lower.
 REFERENT = 0.6
 # A candidate within NEGATION_REACH words after a negation is scored this much lower, unless the
@@ -382,6 +384,9 @@ class Answerer:
                 extra *= 0.8 + 0.2 * _proximity(c, focus_at, pos)
             if q.role and c.kind in ("name", "place"):
                 extra *= 1.0 if roles and _proximity(c, roles, pos) >= 0.99 else 0.3
+                # "Who is the governor of Bryansk?" is not answered by the governor of another region.
+                if q.role_of and not all(_mentions(sc.sent.stems, w) for w in q.role_of):
+                    extra *= ROLE_ELSEWHERE
                 # "Who is the defence minister?" is not answered by "Foreign Minister X".
                 if q.role_mod and roles and all(r > 0 and toks[r - 1].is_word and toks[r - 1].stem != q.role_mod
                                                 for r in roles):
@@ -575,10 +580,16 @@ def _novelty(toks: list[Token], c: Cand, qwords: set[str], focus_stem: str,
     if not words:
         return 0.0
     fresh = [t for t in words if t.stem not in qwords and t.lower not in qwords
-             and not (t.is_cap and t.lower[:5] in demonyms)]
+             and not (t.is_cap and t.lower[:5] in demonyms) and not _parts_in(t, qwords)]
     if not fresh:
         return 0.0
     return (len(fresh) / len(words)) ** 2
+
+
+def _parts_in(t: Token, qwords: set[str]) -> bool:
+    """Does the question say every part of a hyphenated word ("Zelenskyy-Putin")?"""
+    parts = t.lower.split("-")
+    return len(parts) > 1 and all(p in qwords or _stem_of(p) in qwords for p in parts if p)
 
 
 def _proximity(c: Cand, matched: list[int], pos: list[int], side: str = "") -> float:

@@ -654,3 +654,31 @@ def test_reports_over(text, over):
     from rag.answer_text import reports_over
 
     assert reports_over(text, "summit") is over
+
+
+def test_who_has_been_doing_asks_for_the_subject():
+    assert analyse("Who has been pressing for a summit between Zelenskyy and Putin?").side == "before"
+    assert analyse("Who will be attending the summit?").side == "before"
+    assert analyse("What did both sides confirm their commitment to?").side == "after"
+
+
+def test_the_holder_of_a_role_elsewhere_does_not_answer(answerer):
+    question = "Who is the governor of the Bryansk region?"
+    # The passage names Bryansk, so nothing says the question is off-topic; only the role's sentence does.
+    elsewhere = ("Drones also hit the Bryansk region overnight. In the Zaporizhzhia region, regional governor Ivan "
+                 "Fedorov said 3,000 people lost power.")
+    assert _best(answerer, question, elsewhere) is None
+    here = "In the Bryansk region, regional governor Alexander Bogomaz said 3,000 people lost power."
+    assert _best(answerer, question, here) == "Alexander Bogomaz"
+
+
+def test_a_hyphenated_word_made_of_question_words_is_not_new():
+    from rag.answering import _novelty
+    from rag.answer_spans import Cand
+
+    toks = tokens("Trump has been pushing for a Zelenskyy-Putin summit.")
+    q = analyse("Who has been pushing for a summit between Zelenskyy and Putin?")
+    qwords = q.words | set(q.stems)
+    at = next(k for k, t in enumerate(toks) if t.text == "Zelenskyy-Putin")
+    assert _novelty(toks, Cand(at, at + 1, "name"), qwords, "") == 0.0
+    assert _novelty(toks, Cand(0, 1, "name"), qwords, "") == 1.0

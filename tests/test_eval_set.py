@@ -135,3 +135,24 @@ def test_every_document_has_enough_questions(questions):
     counts = Counter(q["doc_id"] for q in _answerable(questions))
     thin = {d: counts.get(d, 0) for d in DOCS if counts.get(d, 0) < MIN_PER_DOC}
     assert not thin, f"documents with fewer than {MIN_PER_DOC} questions: {thin}"
+
+
+# -- held-out sets: written after the answerer's rules, never used to tune them -----------------
+
+HELD_OUT = [REPO_ROOT / "eval" / "holdout.jsonl", REPO_ROOT / "eval" / "holdout2.jsonl"]
+
+
+@pytest.mark.parametrize("path", HELD_OUT, ids=lambda p: p.name)
+def test_held_out_set_is_well_formed(path):
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(rows) == 40 and len({r["id"] for r in rows}) == 40
+    seen = {q["question"] for q in _parse_all()}
+    for r in rows:
+        assert list(r) == ["id", "question", "answers", "doc_id", "evidence", "type"], r["id"]
+        assert r["type"] in ALLOWED_TYPES and r["question"] not in seen, r["id"]
+        if r["type"] == "unanswerable":
+            assert r["answers"] == [] and r["doc_id"] is None and r["evidence"] is None, r["id"]
+        else:
+            assert r["evidence"] in DOCS[r["doc_id"]], r["id"]
+            assert r["answers"] and all(a in r["evidence"] for a in r["answers"]), r["id"]
+    assert sum(r["type"] == "unanswerable" for r in rows) == 8
