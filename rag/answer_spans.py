@@ -93,6 +93,7 @@ def fixed_candidates(toks: list[Token]) -> list[Cand]:
         out.append(Cand(i, j, _np_kind(toks, i, j)))
         out.extend(_names(toks, i, j))
     out.extend(_lists(toks, segs))
+    out.extend(_complemented(toks, segs))
     out.extend(_numbers(toks, segs))
     out.extend(_dates(toks))
     out.extend(_quotes(toks))
@@ -189,6 +190,43 @@ def _lists(toks: list[Token], segs: list[tuple[int, int]]) -> list[Cand]:
             if gap != [","]:
                 break
             end = segs[b][1]
+    return out
+
+
+# Nouns that take a complement to mean anything: "unwillingness to engage in negotiations",
+# "legitimacy as Ukraine's president", "violation of its airspace".
+_ABSTRACT_ENDINGS = ("ness", "ity", "acy", "tion", "sion", "ment", "ance", "ence", "ship")
+_COMPLEMENT_PREPS = frozenset("of to as about for over with on against".split())
+
+
+def takes_complement(toks: list[Token], j: int) -> bool:
+    """Does the phrase that ends before token ``j`` end in an abstract noun that the preposition at
+    ``j`` completes?"""
+    return 0 < j < len(toks) - 1 and toks[j].lower in _COMPLEMENT_PREPS and toks[j - 1].is_word \
+        and not toks[j - 1].is_cap and toks[j - 1].lower.endswith(_ABSTRACT_ENDINGS)
+
+
+def _complemented(toks: list[Token], segs: list[tuple[int, int]]) -> list[Cand]:
+    """An abstract noun phrase with its complement, up to two prepositional steps: "Putin’s
+    unwillingness to engage in negotiations"."""
+    out: list[Cand] = []
+    starts = {i: j for i, j in segs}
+    for i, j in segs:
+        if not takes_complement(toks, j):
+            continue
+        end = j
+        for _ in range(2):
+            if end >= len(toks) or toks[end].lower not in _COMPLEMENT_PREPS and toks[end].lower not in PREPOSITIONS:
+                break
+            k = end + 1
+            if toks[end].lower == "to" and k < len(toks) and is_verbish(toks[k], toks[end]):
+                end = k + 1  # "to engage": an infinitive; its own complement may follow
+                continue
+            if k not in starts or starts[k] - i > 12:
+                break
+            end = starts[k]
+        if end > j:
+            out.append(Cand(i, end, "np"))
     return out
 
 
@@ -334,7 +372,9 @@ def _clauses(toks: list[Token]) -> list[Cand]:
             e = k + len(marker)
             if e < n and tuple(x.lower for x in toks[k:e]) == marker:
                 end = e
-                while end < n and toks[end].text not in _CLAUSE_END and end - e < 14:
+                while end < n and end - e < 14:
+                    if toks[end].text in _CLAUSE_END and not (toks[end].text == "," and _list_follows(toks, end)):
+                        break
                     end += 1
                 if end > e:
                     kind = _clause_kind(toks, marker, e, end)
@@ -348,6 +388,17 @@ def _clauses(toks: list[Token]) -> list[Cand]:
                             out.append(Cand(k, cut, kind))
                 break
     return out
+
+
+def _list_follows(toks: list[Token], k: int) -> bool:
+    """Does the comma at ``k`` continue a list that an "and" / "or" closes before the clause ends
+    ("through virtual briefings, European visits, and public diplomacy")?"""
+    for m in range(k + 1, min(len(toks), k + 10)):
+        if toks[m].lower in ("and", "or"):
+            return m > k + 1 or toks[m - 1].text == ","
+        if toks[m].text in _CLAUSE_END and toks[m].text != ",":
+            return False
+    return False
 
 
 def _clause_kind(toks: list[Token], marker: tuple[str, ...], e: int, end: int) -> str:

@@ -163,3 +163,29 @@ IRREGULAR = {
 
 # Nouns that count people: "around 3,000 people" answers "how many residents".
 PEOPLE_COUNTS = frozenset("people persons residents civilians inhabitants citizens households customers locals".split())
+
+# Country names (lowercase; several words where the name has them): "which country?" wants one of
+# these or a demonym ("North Korean-made"), not a city or an organisation ("Kremlin").
+COUNTRIES = frozenset("""
+afghanistan albania algeria andorra angola argentina armenia australia austria azerbaijan bahamas bahrain
+bangladesh barbados belarus belgium belize benin bhutan bolivia bosnia botswana brazil brunei bulgaria
+burkina burundi cambodia cameroon canada chad chile china colombia comoros congo croatia cuba cyprus
+czechia denmark djibouti dominica ecuador egypt eritrea estonia eswatini ethiopia fiji finland france
+gabon gambia georgia germany ghana greece grenada guatemala guinea guyana haiti honduras hungary iceland
+india indonesia iran iraq ireland israel italy jamaica japan jordan kazakhstan kenya kiribati kosovo kuwait
+kyrgyzstan laos latvia lebanon lesotho liberia libya liechtenstein lithuania luxembourg madagascar malawi
+malaysia maldives mali malta mauritania mauritius mexico micronesia moldova monaco mongolia montenegro
+morocco mozambique myanmar namibia nauru nepal netherlands nicaragua niger nigeria norway oman pakistan
+palau palestine panama paraguay peru philippines poland portugal qatar romania russia rwanda samoa
+senegal serbia seychelles singapore slovakia slovenia somalia spain sudan suriname sweden switzerland
+syria taiwan tajikistan tanzania thailand togo tonga tunisia turkey turkmenistan tuvalu uganda ukraine
+uruguay uzbekistan vanuatu venezuela vietnam yemen zambia zimbabwe britain england scotland wales
+us u.s. usa america uk u.k. uae
+""".split()) | frozenset({
+    "north korea", "south korea", "united states", "united kingdom", "united arab emirates", "saudi arabia",
+    "south africa", "new zealand", "sri lanka", "costa rica", "el salvador", "ivory coast", "czech republic",
+    "dominican republic", "north macedonia", "east timor", "papua new guinea", "south sudan", "vatican city",
+    "the netherlands", "the united states", "the united kingdom", "the united arab emirates",
+})
+COUNTRY_NOUNS = frozenset("country countries nation nations state states".split())
+

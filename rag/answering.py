@@ -17,8 +17,11 @@ How, without a neural reader (the budget is a few milliseconds per question):
    before the verb an object question repeats, after a negation the question lacks (or outside one
    that a "rule out" question needs), in a bullet's heading, or is the name right after a title the
    question states (the question's own subject); when an organisation answers "where", a period
-   answers "which day", a date dates the saying in "when did X say he would", or its sentence lacks
-   what "apart from X" sets aside; "North Korean-made" names who made something.
+   answers "which day", a date dates the saying in "when did X say he would", its sentence lacks
+   what "apart from X" sets aside (or, for "how many", every verb of the question), a name only
+   modifies a noun ("the Kremlin leader"), a place is no country for "which country", or a noun
+   phrase stops before its abstract head's complement ("unwillingness | to engage ..."); "North
+   Korean-made" names who made something.
 3. The confidence is the candidate's score, lowered for each name of the question its passage never
    mentions, and more for each name no passage mentions (not for a name that only says what kind of
    answer is wanted, "TV" of "which TV network"), and much more when the question asks what
@@ -36,9 +39,9 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .answer_spans import Cand, candidates, content_clauses, fixed_candidates
+from .answer_spans import Cand, candidates, content_clauses, fixed_candidates, takes_complement
 from .answer_text import SPEECH, Question, Token, analyse, is_verbish, refuses, reports_over, tokens
-from .answer_words import (DAY_PARTS, FUNCTION_WORDS, MONTHS, ORG_HEADS, PEOPLE_COUNTS, PREPOSITIONS, TITLES, WEEKDAYS,
+from .answer_words import (COUNTRIES, COUNTRY_NOUNS, DAY_PARTS, FUNCTION_WORDS, MONTHS, ORG_HEADS, PEOPLE_COUNTS, PREPOSITIONS, TITLES, WEEKDAYS,
                            is_demonym)
 from .records import Answer, Passage
 from .sentences import sentence_spans
@@ -86,6 +89,12 @@ EXCLUDED_ABSENT = 0.7
 
 # A candidate before every verb an object question repeats is scored this much lower.
 BEFORE_VERB = 0.8
+# A noun phrase whose abstract head goes on with its complement ("unwillingness | to engage ...").
+INCOMPLETE = 0.8
+# A number in a sentence without any verb of a "how many" question ("killed", "launched").
+COUNT_VERB_ABSENT = 0.7
+# A place or name that is no country, for "which country?".
+NOT_A_COUNTRY = 0.4
 # A role's holder in a sentence that lacks a name the question gives for the role ("of Bryansk").
 ROLE_ELSEWHERE = 0.5
 # A name right after a title the question states ("the UAE president") is scored this much lower.
@@ -322,6 +331,11 @@ class Answerer:
             fit = fits.get(c.kind, 0.0)
             if c.j < len(toks) and toks[c.j].text in ("’s", "'s") and c.kind != "sentence":
                 fit *= 0.6  # "Russia" of "Russia’s western Bryansk region" only modifies the answer
+            elif c.kind in ("name", "place") and c.j < len(toks) and _modifies_noun(toks, c.j) \
+                    and toks[c.j].stem not in qset:
+                # So does "Kremlin" of "the Kremlin leader"; but "Donbas" of "the Donbas front lines"
+                # is what "which front lines?" asks for.
+                fit *= 0.6
             if c.kind in ("means", "clause", "cause") and toks[c.i].lower in _MARKER_HEADS \
                     and not (c.kind == "cause" and toks[c.i].lower == "to"):
                 # "falling drone debris" rather than "from falling drone debris"; a purpose keeps its "to".
@@ -335,8 +349,12 @@ class Answerer:
                 fit *= 0.5  # the focus only modifies it ("the facility area"): no instance of the focus
             if q.reported and c.kind in ("date", "num_dur") and c.i < speech_at:
                 fit *= 0.6  # "On Sunday, he said he would speak on Tuesday": Sunday is when he said it
+            if q.focus in COUNTRY_NOUNS and c.kind in ("name", "place", "place_np") and not _names_a_country(toks, c):
+                fit *= NOT_A_COUNTRY  # "which country?" is not answered by "Kremlin" or "Kharkiv"
             if q.verbs and c.kind in ("name", "place", "np", "place_np") and _agent_compound(toks[c.j - 1], q.verbs):
                 fit = max(fit, 1.0)  # "North Korean-made" says who made it: "which country made the missiles?"
+            if c.kind in ("np", "place_np") and takes_complement(toks, c.j):
+                fit *= INCOMPLETE  # "Putin’s unwillingness" is only half of "... to engage in negotiations"
             if c.j <= label:
                 fit *= 0.5  # the heading of a bullet ("European Backing: Germany and ...") names no answer
             if fit <= 0 or (c.i, c.j) in seen:
@@ -398,6 +416,8 @@ class Answerer:
                 extra *= (1.0 if c.is_list else 0.8) if plural_focus else (0.85 if c.is_list else 1.0)
             length = c.j - c.i
             brevity = 1.0 / (1.0 + 0.04 * max(0, length - 4)) if c.kind != "sentence" else 1.0
+            if q.expect == "num" and q.verbs and not any(t.stem in q.verbs for t in toks):
+                extra *= COUNT_VERB_ABSENT  # "how many were killed" is not counted by "3,000 were left without power"
             score = sc.score * lead * fit * novel * (0.55 + 0.45 * prox) * brevity * extra
             a, b = toks[c.i].start, toks[c.j - 1].end
             text = sc.sent.text[a - sc.sent.start:b - sc.sent.start]
@@ -482,6 +502,29 @@ def _instance_anchor(toks: list[Token], i: int) -> int:
     return k if k >= 0 and toks[k].is_word and toks[k].lower not in FUNCTION_WORDS else -1
 
 
+def _names_a_country(toks: list[Token], c: Cand) -> bool:
+    """Is the candidate a country ("Poland", "the United Arab Emirates", "Germany and other European
+    nations") or headed by a demonym ("North Korean-made")? "U.S. President Donald Trump" is a person."""
+    words = [t for t in toks[c.i:c.j] if t.is_word]
+    if not words:
+        return False
+    lows = [t.lower for t in words]
+    head = words[-1]
+    return any(" ".join(lows[a:]) in COUNTRIES for a in range(len(lows))) or head.lower in COUNTRY_NOUNS \
+        or is_demonym(head.text.split("-")[0])
+
+
+def _modifies_noun(toks: list[Token], j: int) -> bool:
+    """Is token ``j``, right after a name, a common noun that the name modifies ("Kremlin leader")?"""
+    t = toks[j]
+    return t.is_word and not t.is_cap and t.lower not in FUNCTION_WORDS and not t.lower[:1].isdigit() \
+        and not is_verbish(t, toks[j - 1]) and t.lower not in _NOT_NOUNS
+
+
+# Words that follow a name without being a noun it modifies ("Putin also said", "Kyiv overnight").
+_NOT_NOUNS = frozenset("also still already overnight now then again too instead alone".split())
+
+
 def _agent_compound(tok: Token, verbs: set[str]) -> bool:
     """Is the token a compound like "Korean-made" or "US-led" whose last part is one of the verbs?"""
     if "-" not in tok.text:
@@ -537,8 +580,13 @@ def _unit_fit(toks: list[Token], c: Cand, unit: str) -> float:
     last = toks[c.j - 1].lower
     if "-" in last and _stem_of(last.split("-")[-1]) == unit:
         return 1.0
-    # "63 of the 137 Russian drones": the unit may stand a few modifiers after the number.
-    after = toks[c.j:c.j + 6]
+    # "63 of the 137 Russian drones": the unit may stand a few modifiers after the number, but not
+    # past a conjunction ("hundreds of drones and dozens of missiles").
+    after: list[Token] = []
+    for t in toks[c.j:c.j + 6]:
+        if t.lower in ("and", "or") or t.text in (",", ";"):
+            break
+        after.append(t)
     if any(t.stem == unit for t in after):
         # "63 of the drones" -> "63" is whole; "97 drones" offers the unit too, so the bare number
         # is only second best.
