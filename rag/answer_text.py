@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .answer_words import (EVENT_NOUNS, IRREGULAR, DISTANCE_UNITS, DURATION_NOUNS, FRAMING_VERBS, FUNCTION_WORDS,
+from .answer_words import (COUNT_NOUNS, EVENT_NOUNS, IRREGULAR, DISTANCE_UNITS, DURATION_NOUNS, FRAMING_VERBS, FUNCTION_WORDS,
                            NEGATIVE_VERBS, ORG_NOUNS, PERSON_NOUNS, PLACE_NOUNS, TIME_NOUNS, VERBS, WORD_NOUNS,
                            is_demonym, is_number)
 from .lexical import _STOP, _stemmer
@@ -100,6 +100,7 @@ class Question:
     # "before" for subject questions ("who said ...?"), "" when either.
     side: str = ""
     role: str = ""  # "who is the governor of X?", "the name of the Kyiv school": the noun a name must stand by
+    role_asked: bool = True  # "who is the governor": the role is stated; "which official": only a kind of answer
     role_of: set[str] = field(default_factory=set)  # stems of the names after "<role> of" ("bryansk" of "of Bryansk")
     role_mod: str = ""  # the stem of a lowercase word before the role ("defence" of "defence minister")
     # Stems of the question's content verbs ("carrying", "struck"; not "say" or auxiliaries): in the
@@ -218,6 +219,12 @@ def _classify(question: str) -> Question:
                 q.role_mod = toks[at - 1].stem
             if at > 0 and at + 1 < len(toks) and toks[at + 1].lower == "of":
                 q.role_of = {t.stem for t in toks[at + 2:] if t.is_cap and not is_demonym(t.text)}
+            elif at > 0:
+                # "Who is Ukraine's foreign minister?": the owner stands before the role.
+                every = tokens(question)
+                q.role_of = {t.stem for k, t in enumerate(every[:-1]) if t.is_cap and every[k + 1].text in ("’s", "'s")
+                             and k > 1 and not is_demonym(t.text) and every[k + 2:k + 5] and
+                             any(x.stem == q.role for x in every[k + 2:k + 5])}
         return q
     if w in ("when", "where", "why"):
         q.wh = q.expect = w
@@ -253,7 +260,7 @@ def _classify(question: str) -> Question:
     q.expect = _expect_from_focus(focus, lows)
     q.side = _side(toks, i + 1 + (1 if focus else 0))
     if q.expect == "who":
-        q.role = focus
+        q.role, q.role_asked = focus, False
     return q
 
 
@@ -324,6 +331,10 @@ def _side(toks: list[Token], k: int) -> str:
 def _expect_from_focus(focus: str, lows: list[str]) -> str:
     if not focus:
         return "np"
+    if focus in COUNT_NOUNS:
+        return "num"
+    if focus == "point" and "at" in lows[:lows.index("point")]:
+        return "when"  # "at what point"
     if focus == "time" and lows[:1] != ["when"]:
         return "clock"  # "what time": a clock time or a part of the day, a weekday only half fits
     if focus in TIME_NOUNS:

@@ -70,6 +70,17 @@ TIME_NOUNS = frozenset(
     "weekday season".split()
 )
 DURATION_NOUNS = frozenset("long period frame duration".split())
+# "What number ...?", "what percentage ...?" ask for a number.
+COUNT_NOUNS = frozenset("number numbers figure figures total count tally amount percentage percent proportion".split())
+# Places that have proper names: "which city?" is answered by "Kyiv", not by "the school courtyard".
+NAMED_PLACE_NOUNS = frozenset(
+    "country countries city cities town towns region regions capital province village port state nation".split()
+)
+# Heads of noun phrases that name people or bodies: "European governments" answers "who".
+GROUP_HEADS = frozenset(
+    "officials governments authorities leaders forces ministers diplomats lawmakers allies partners "
+    "officers troops residents analysts experts critics observers nations countries".split()
+)
 WORD_NOUNS = frozenset("word words term phrase name label expression".split())
 # "How is the White House framing the meeting?" asks for the words used: usually a quote.
 FRAMING_VERBS = frozenset(

@@ -41,8 +41,8 @@ from typing import Any
 
 from .answer_spans import Cand, candidates, content_clauses, fixed_candidates, takes_complement
 from .answer_text import SPEECH, Question, Token, analyse, is_verbish, refuses, reports_over, tokens
-from .answer_words import (COUNTRIES, COUNTRY_NOUNS, DAY_PARTS, FUNCTION_WORDS, MONTHS, ORG_HEADS, PEOPLE_COUNTS, PREPOSITIONS, TITLES, WEEKDAYS,
-                           is_demonym)
+from .answer_words import (COUNTRIES, COUNTRY_NOUNS, DAY_PARTS, FUNCTION_WORDS, GROUP_HEADS, MONTHS,
+                           NAMED_PLACE_NOUNS, ORG_HEADS, PEOPLE_COUNTS, PREPOSITIONS, TITLES, WEEKDAYS, is_demonym)
 from .records import Answer, Passage
 from .sentences import sentence_spans
 from .settings import Settings
@@ -349,6 +349,13 @@ class Answerer:
                 fit *= 0.5  # the focus only modifies it ("the facility area"): no instance of the focus
             if q.reported and c.kind in ("date", "num_dur") and c.i < speech_at:
                 fit *= 0.6  # "On Sunday, he said he would speak on Tuesday": Sunday is when he said it
+            if q.focus in NAMED_PLACE_NOUNS and c.kind in ("np", "place_np") and not toks[c.i].is_cap:
+                fit *= 0.6  # "which city?" is answered by a name, not by "the school courtyard"
+            if q.expect == "who" and c.kind == "np" and toks[c.j - 1].lower in GROUP_HEADS \
+                    and not (q.role and q.role_asked):
+                fit = max(fit, 0.9)  # "European governments", "White House officials"
+            if c.kind == "name" and all(t.lower in TITLES for t in toks[c.i:c.j] if t.is_word):
+                fit *= 0.3  # "Secretary" alone names nobody
             if q.focus in COUNTRY_NOUNS and c.kind in ("name", "place", "place_np") and not _names_a_country(toks, c):
                 fit *= NOT_A_COUNTRY  # "which country?" is not answered by "Kremlin" or "Kharkiv"
             if q.verbs and c.kind in ("name", "place", "np", "place_np") and _agent_compound(toks[c.j - 1], q.verbs):
@@ -400,10 +407,12 @@ class Answerer:
                 extra *= BEFORE_VERB
             if focus_at:
                 extra *= 0.8 + 0.2 * _proximity(c, focus_at, pos)
-            if q.role and c.kind in ("name", "place"):
+            if q.role and c.kind in ("name", "place") and (roles or q.role_asked):
+                # "Which official ...?" names no title a sentence must repeat; "who is the governor" does.
                 extra *= 1.0 if roles and _proximity(c, roles, pos) >= 0.99 else 0.3
                 # "Who is the governor of Bryansk?" is not answered by the governor of another region.
-                if q.role_of and not all(_mentions(sc.sent.stems, w) for w in q.role_of):
+                if q.role_of and (not all(_mentions(sc.sent.stems, w) for w in q.role_of)
+                                  or _titled_elsewhere(toks, c.i, q.role_of)):
                     extra *= ROLE_ELSEWHERE
                 # "Who is the defence minister?" is not answered by "Foreign Minister X".
                 if q.role_mod and roles and all(r > 0 and toks[r - 1].is_word and toks[r - 1].stem != q.role_mod
@@ -500,6 +509,18 @@ def _instance_anchor(toks: list[Token], i: int) -> int:
     if k >= 0 and toks[k].text == ",":
         k -= 1
     return k if k >= 0 and toks[k].is_word and toks[k].lower not in FUNCTION_WORDS else -1
+
+
+def _titled_elsewhere(toks: list[Token], i: int, owners: set[str]) -> bool:
+    """Does the title before token ``i`` name another country than the question's ("Russian Foreign
+    Minister Sergei Lavrov" for "Ukraine's foreign minister")?"""
+    demonyms = []
+    k = i - 1
+    while k >= 0 and toks[k].is_word and (toks[k].is_cap or toks[k].lower in TITLES):
+        if is_demonym(toks[k].text):
+            demonyms.append(toks[k].lower[:5])
+        k -= 1
+    return bool(demonyms) and not any(w[:5] in demonyms for w in owners)
 
 
 def _names_a_country(toks: list[Token], c: Cand) -> bool:

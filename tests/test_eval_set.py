@@ -139,13 +139,13 @@ def test_every_document_has_enough_questions(questions):
 
 # -- held-out sets: written after the answerer's rules, never used to tune them -----------------
 
-HELD_OUT = [REPO_ROOT / "eval" / "holdout.jsonl", REPO_ROOT / "eval" / "holdout2.jsonl"]
+HELD_OUT = [REPO_ROOT / "eval" / f"holdout{n}.jsonl" for n in ("", "2", "3")]
 
 
 @pytest.mark.parametrize("path", HELD_OUT, ids=lambda p: p.name)
 def test_held_out_set_is_well_formed(path):
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    assert len(rows) == 40 and len({r["id"] for r in rows}) == 40
+    assert len(rows) >= 40 and len({r["id"] for r in rows}) == len(rows)
     seen = {q["question"] for q in _parse_all()}
     for r in rows:
         assert list(r) == ["id", "question", "answers", "doc_id", "evidence", "type"], r["id"]
