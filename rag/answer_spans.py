@@ -259,6 +259,8 @@ def _numbers(toks: list[Token], segs: list[tuple[int, int]]) -> list[Cand]:
         # A range: "seven to 10 days".
         if k + 2 < n and toks[k + 1].lower in ("to", "-", "–", "or") and is_number(toks[k + 2].lower):
             last = k + 3
+        if last < n and toks[last].text == "%":
+            last += 1  # "19%"
         end = seg_end.get(last - 1, last)
         end = max(end, last)
         unit_words = [x.lower for x in toks[last:end]]

@@ -176,8 +176,11 @@ def _classify(question: str) -> Question:
     stems = [t.stem for t in toks if len(t.lower) > 1 and t.lower not in FUNCTION_WORDS and t.lower not in _STOP]
     q = Question(text=question, stems=stems, words={t.lower for t in toks} | {t.stem for t in toks},
                  names={t.stem for t in toks[1:] if t.is_cap and t.lower not in FUNCTION_WORDS})
+    # The token before each word, possessives included: "Russia’s strike" is a noun.
+    every = tokens(question)
+    before = {t.start: every[k - 1] for k, t in enumerate(every) if k}
     q.verbs = {t.stem for n, t in enumerate(toks) if n and t.stem in q.stems and t.lower not in SPEECH
-               and is_verbish(t, toks[n - 1])}
+               and is_verbish(t, before.get(t.start, toks[n - 1]))}
     q.demonyms = {t.lower[:5] for t in toks if is_demonym(t.text) and len(t.lower) >= 5}
     q.excluded = _excluded(question)
     # The first wh-word decides; "In which port", "On what day" put it after a preposition.
@@ -258,6 +261,12 @@ def _classify(question: str) -> Question:
             focus = word
     q.focus = focus
     q.expect = _expect_from_focus(focus, lows)
+    if focus in COUNT_NOUNS:
+        # "What percentage ...?" wants a percentage; "what number of drones" counts drones.
+        at = lows.index(focus)
+        nxt_words = [t for t in toks[at + 1:at + 5] if t.lower not in ("of", "the", "a", "an")]
+        q.unit = "percent" if focus in _SHARE_NOUNS else (nxt_words[0].stem if nxt_words and lows[at + 1:at + 2] == ["of"]
+                                                            else "")
     q.side = _side(toks, i + 1 + (1 if focus else 0))
     if q.expect == "who":
         q.role, q.role_asked = focus, False
@@ -328,6 +337,11 @@ def _side(toks: list[Token], k: int) -> str:
     return ""
 
 
+_SHARE_NOUNS = frozenset("percentage percent proportion".split())
+# "What model of drone?" asks for a product's name ("Shahed"), not a noun phrase.
+_PRODUCT_NOUNS = frozenset("model make brand".split())
+
+
 def _expect_from_focus(focus: str, lows: list[str]) -> str:
     if not focus:
         return "np"
@@ -347,7 +361,7 @@ def _expect_from_focus(focus: str, lows: list[str]) -> str:
         return "who"
     if focus in PLACE_NOUNS:
         return "where"
-    if focus in ORG_NOUNS:
+    if focus in ORG_NOUNS or focus in _PRODUCT_NOUNS:
         return "name"
     if focus in WORD_NOUNS:
         return "word"

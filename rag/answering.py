@@ -345,6 +345,8 @@ class Answerer:
             if q.expect == "when" and q.focus in _DAY_FOCUS and c.kind != "sentence" \
                     and not any(_names_a_day(t.lower) for t in toks[c.i:c.j]):
                 fit *= 0.5  # "On which day?" wants "Tuesday" or "August 15", not "last week"
+            elif q.focus == "date" and c.kind == "date" and all(t.lower in WEEKDAYS for t in toks[c.i:c.j] if t.is_word):
+                fit *= 0.5  # "On what date?" wants "August 15", and "Friday" is only a day
             if focus_stem and c.kind in ("np", "place_np") and c.i > 0 and toks[c.i - 1].stem == focus_stem:
                 fit *= 0.5  # the focus only modifies it ("the facility area"): no instance of the focus
             if q.reported and c.kind in ("date", "num_dur") and c.i < speech_at:
@@ -594,7 +596,10 @@ def _mentions(stems: frozenset[str], name: str) -> bool:
 
 def _unit_fit(toks: list[Token], c: Cand, unit: str) -> float:
     """Does the number count what the question counts? "how many drones": "97 drones" yes,
-    "two ballistic missiles" no; a bare number whose next words name the unit also fits."""
+    "two ballistic missiles" no; a bare number whose next words name the unit also fits. "What
+    percentage" wants a percentage."""
+    if unit == "percent":
+        return 1.0 if any(t.text == "%" or t.lower in ("percent", "per") for t in toks[c.i:c.j + 2]) else 0.3
     if c.unit:
         return 1.0 if any(t.stem == unit or t.stem in _PEOPLE and unit in _PEOPLE
                           for t in toks[c.j - c.unit:c.j]) else 0.5

@@ -774,3 +774,22 @@ def test_a_minister_of_another_country_is_not_the_one_asked_for(answerer):
     other = _first(answerer, question, text.format("Russian", "Sergei Lavrov"))
     own = _first(answerer, question, text.format("Ukrainian", "Andrii Sybiha"))
     assert own.text == "Andrii Sybiha" and other.score < 0.6 * own.score
+
+
+def test_count_nouns_and_products_set_the_unit_and_type():
+    q = analyse("What number of drones did Ukraine bring down?")
+    assert (q.expect, q.unit) == ("num", "drone")
+    assert analyse("What percentage of Ukraine's territory does Russia occupy?").unit == "percent"
+    assert analyse("What model of drone did Russia use?").expect == "name"
+    # "Russia’s strike" is a noun: a count need not sit next to a verb "strike".
+    assert analyse("How many people were killed in Russia’s strike on the railway hub?").verbs == {"kill"}
+
+
+def test_a_percentage_needs_a_percent_and_a_date_more_than_a_weekday(answerer):
+    assert _best(answerer, "What percentage of the territory does Russia occupy?",
+                 "Russia launched 49 drones at the territory it does not occupy.") is None
+    assert _best(answerer, "What percentage of the territory does Russia occupy?",
+                 "Russia occupies about 19% of the territory.") in ("19%", "about 19%")
+    date = _first(answerer, "On what date was the summit held?", "The summit was held on Friday.")
+    day = _first(answerer, "On what day was the summit held?", "The summit was held on Friday.")
+    assert date.text == day.text == "Friday" and date.score < 0.6 * day.score
