@@ -8,9 +8,9 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .answer_words import (COUNT_NOUNS, EVENT_NOUNS, IRREGULAR, DISTANCE_UNITS, DURATION_NOUNS, FRAMING_VERBS, FUNCTION_WORDS,
-                           NEGATIVE_VERBS, ORG_NOUNS, PERSON_NOUNS, PLACE_NOUNS, TIME_NOUNS, VERBS, WORD_NOUNS,
-                           is_demonym, is_number)
+from .answer_words import (COUNT_NOUNS, DISTANCE_UNITS, DURATION_NOUNS, EVENT_NOUNS, FRAMING_VERBS, FUNCTION_WORDS,
+                           IRREGULAR, NEGATIVE_VERBS, ORG_NOUNS, PERSON_NOUNS, PLACE_NOUNS, TIME_NOUNS, VERBS,
+                           WORD_NOUNS, is_demonym, is_number)
 from .lexical import _STOP, _stemmer
 
 # Dotted acronyms ("U.S."), numbers with thousands separators, words with inner hyphens or
@@ -129,8 +129,8 @@ _NOT_FOCUS = frozenset("kind type sort first last initially recently previously 
 
 
 def analyse(question: str) -> Question:
-    q = _classify(question)
     every = tokens(question)
+    q = _classify(question, every)
     q.refusal = refuses(every, len(every), len(every))
     speech = next((k for k, t in enumerate(every) if t.lower in SPEECH), -1)
     q.reported = q.expect == "when" and speech >= 0 and any(t.stem in q.verbs for t in every[speech + 1:])
@@ -170,14 +170,14 @@ def reports_over(text: str, event: str) -> bool:
                for m in r.finditer(text))
 
 
-def _classify(question: str) -> Question:
-    toks = [t for t in tokens(question) if t.is_word]
+def _classify(question: str, every: list[Token]) -> Question:
+    """``every`` is ``tokens(question)``, punctuation and possessives included."""
+    toks = [t for t in every if t.is_word]
     lows = [t.lower for t in toks]
     stems = [t.stem for t in toks if len(t.lower) > 1 and t.lower not in FUNCTION_WORDS and t.lower not in _STOP]
     q = Question(text=question, stems=stems, words={t.lower for t in toks} | {t.stem for t in toks},
                  names={t.stem for t in toks[1:] if t.is_cap and t.lower not in FUNCTION_WORDS})
     # The token before each word, possessives included: "Russia’s strike" is a noun.
-    every = tokens(question)
     before = {t.start: every[k - 1] for k, t in enumerate(every) if k}
     q.verbs = {t.stem for n, t in enumerate(toks) if n and t.stem in q.stems and t.lower not in SPEECH
                and is_verbish(t, before.get(t.start, toks[n - 1]))}
@@ -224,7 +224,6 @@ def _classify(question: str) -> Question:
                 q.role_of = {t.stem for t in toks[at + 2:] if t.is_cap and not is_demonym(t.text)}
             elif at > 0:
                 # "Who is Ukraine's foreign minister?": the owner stands before the role.
-                every = tokens(question)
                 q.role_of = {t.stem for k, t in enumerate(every[:-1]) if t.is_cap and every[k + 1].text in ("’s", "'s")
                              and k > 1 and not is_demonym(t.text) and every[k + 2:k + 5] and
                              any(x.stem == q.role for x in every[k + 2:k + 5])}

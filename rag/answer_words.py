@@ -95,11 +95,11 @@ NEGATIVE_VERBS = frozenset(
     "excludes excluded excluding oppose opposes opposed opposing dismiss dismissed dismissing ban banned "
     "forbid forbade forbidden prohibit prohibited veto vetoed".split()
 )
-# The last word of an organisation's name: "Ukraine’s Air Force" or "General Staff" is no place.
 # Scheduled events that a document may describe before they happen ("the summit is set for Friday").
 EVENT_NOUNS = frozenset(
     "summit summits meeting meetings talks negotiations conference visit call election vote session trip".split()
 )
+# The last word of an organisation's name: "Ukraine’s Air Force" or "General Staff" is no place.
 ORG_HEADS = frozenset(
     "force forces staff ministry council committee commission agency office service services army navy "
     "guard police parliament department bank party administration government command corps "
@@ -199,4 +199,3 @@ us u.s. usa america uk u.k. uae
     "the netherlands", "the united states", "the united kingdom", "the united arab emirates",
 })
 COUNTRY_NOUNS = frozenset("country countries nation nations state states".split())
-
