@@ -321,6 +321,8 @@ class Answerer:
         first_verb = min(verbs_at) if verbs_at else 0  # 0: no candidate is before it
         # "Apart from X, what ...?" asks for what stands beside X: a sentence without X lists other things.
         aside = 1.0 if not q.excluded or q.excluded & sc.sent.stems else EXCLUDED_ABSENT
+        # "How many were killed?" is not counted by "3,000 were left without power".
+        count_unverbed = q.expect == "num" and bool(q.verbs) and not q.verbs & sc.sent.stems
         out: list[Answer] = []
         seen: set[tuple[int, int]] = set()
         fixed = self._fixed_of(sc.sent)
@@ -427,8 +429,8 @@ class Answerer:
                 extra *= (1.0 if c.is_list else 0.8) if plural_focus else (0.85 if c.is_list else 1.0)
             length = c.j - c.i
             brevity = 1.0 / (1.0 + 0.04 * max(0, length - 4)) if c.kind != "sentence" else 1.0
-            if q.expect == "num" and q.verbs and not any(t.stem in q.verbs for t in toks):
-                extra *= COUNT_VERB_ABSENT  # "how many were killed" is not counted by "3,000 were left without power"
+            if count_unverbed:
+                extra *= COUNT_VERB_ABSENT
             score = sc.score * lead * fit * novel * (0.55 + 0.45 * prox) * brevity * extra
             a, b = toks[c.i].start, toks[c.j - 1].end
             text = sc.sent.text[a - sc.sent.start:b - sc.sent.start]
