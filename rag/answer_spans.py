@@ -110,7 +110,9 @@ def _np_kind(toks: list[Token], i: int, j: int) -> str:
         return "np"
     if all(t.lower in WEEKDAYS or t.lower in MONTHS or t.lower in DAY_PARTS or t.lower.isdigit() for t in words):
         return "date"
-    place_ctx = any(toks[k].lower in _PLACE_PREPS for k in range(max(0, i - 2), i))
+    place_ctx = _place_context(toks, i)
+    if len(words) > 1 and words[0].lower in ("both", "either"):
+        words = words[1:]  # "both Putin and Zelenskyy" is a list of names
     head = words[-1].lower
     names = [t for t in words if t.is_cap and t.lower not in _LIST_WORDS]
     if names and all(t.is_cap or t.lower in _LIST_WORDS for t in words[:-1]) and \
@@ -123,6 +125,21 @@ def _np_kind(toks: list[Token], i: int, j: int) -> str:
     if head in PLACE_NOUNS or place_ctx and (words[-1].is_cap or i > 0 and toks[i - 1].lower in DETERMINERS):
         return "place_np"
     return "np"
+
+
+def _place_context(toks: list[Token], i: int) -> bool:
+    """Does a place preposition stand right before token ``i``, or before the pair it ends ("in
+    Kharkiv and Chernihiv"; but "Berlin, Germany" is no list)? "up to Ukraine and Russia" says who
+    decides, not where."""
+    k = i
+    while k >= 2 and toks[k - 1].lower in ("and", "or") and toks[k - 2].is_cap:
+        k -= 2
+        while k >= 1 and toks[k - 1].is_cap:
+            k -= 1
+    for m in range(max(0, k - 2), k):
+        if toks[m].lower in _PLACE_PREPS and not (toks[m].lower == "to" and m > 0 and toks[m - 1].lower in ("up", "due")):
+            return True
+    return False
 
 
 _LIST_WORDS = frozenset(["and", "or", ","] + list(_NAME_LINKS))
@@ -171,7 +188,11 @@ def _nameish(tok: Token, k: int) -> bool:
         return False
     if k == 0 and (tok.lower in FUNCTION_WORDS or tok.lower.endswith(("ing", "ed", "ly"))):
         return False
-    return True
+    # "We’ll", "It’s": a pronoun with a contracted verb names nobody.
+    return not tok.lower.endswith(_CONTRACTIONS)
+
+
+_CONTRACTIONS = tuple(a + b for a in ("’", "'") for b in ("ll", "re", "ve", "m", "d", "s")) + ("n’t", "n't")
 
 
 def _lists(toks: list[Token], segs: list[tuple[int, int]]) -> list[Cand]:
@@ -203,7 +224,20 @@ def takes_complement(toks: list[Token], j: int) -> bool:
     """Does the phrase that ends before token ``j`` end in an abstract noun that the preposition at
     ``j`` completes?"""
     return 0 < j < len(toks) - 1 and toks[j].lower in _COMPLEMENT_PREPS and toks[j - 1].is_word \
-        and not toks[j - 1].is_cap and toks[j - 1].lower.endswith(_ABSTRACT_ENDINGS)
+        and not toks[j - 1].is_cap and toks[j - 1].lower.endswith(_ABSTRACT_ENDINGS) \
+        and not (toks[j].lower == "as" and _clause_after(toks, j + 1))
+
+
+def _clause_after(toks: list[Token], k: int) -> bool:
+    """Does a clause start at ``k`` (a verb within four words, before any punctuation)? Then the
+    "as" before it is a conjunction: "a fire at another critical facility as their forces pressed
+    forward"."""
+    for m in range(k, min(len(toks), k + 4)):
+        if not toks[m].is_word:
+            return False
+        if is_verbish(toks[m], toks[m - 1]):
+            return True
+    return False
 
 
 def _complemented(toks: list[Token], segs: list[tuple[int, int]]) -> list[Cand]:

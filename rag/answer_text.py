@@ -57,6 +57,8 @@ def _stem(word: str) -> str:
     return _stemmer().stemWord(IRREGULAR.get(word, word))
 
 
+_SUBJECT_PRONOUNS = frozenset("he she it they we i".split())
+_AUXILIARIES = frozenset("is are was were be been being has have had".split())
 _MODALS = frozenset("will would shall should can could must might to".split())
 
 
@@ -71,6 +73,13 @@ def is_verbish(tok: Token, prev: Token | None) -> bool:
         return True
     if low in VERBS:
         return prev is None or prev.lower not in ("a", "an", "the", "’s", "'s")
+    if prev is not None and not tok.is_cap and low.isalpha() and low not in FUNCTION_WORDS:
+        # "it laid the groundwork": a word right after a subject pronoun is its verb; "being used",
+        # "has led": a participle after an auxiliary, however short.
+        if prev.lower in _SUBJECT_PRONOUNS:
+            return True
+        if prev.lower in _AUXILIARIES and low.endswith(("ed", "en")):
+            return True
     if (tok.is_cap and prev is not None) or len(low) < 5 or not low.isalpha():
         return False
     if low.endswith(("ed", "ing")):
@@ -121,10 +130,13 @@ class Question:
     # "What did they agree at the end of the summit?" (past tense) asks what happened once an event
     # was over: the event noun ("summit"), or "" for any other question.
     after_event: str = ""
+    # "According to whom ...?" asks for the source: whoever reports or says it.
+    source: bool = False
 
 
 # "How did the strike rank among ...?" asks for a place in an order ("third-largest").
 _RANK_VERBS = frozenset("rank ranks ranked ranking".split())
+_SOURCE = re.compile(r"\baccording to whom\b", re.IGNORECASE)
 _NOT_FOCUS = frozenset("kind type sort first last initially recently previously currently".split())
 
 
@@ -134,6 +146,7 @@ def analyse(question: str) -> Question:
     q.refusal = refuses(every, len(every), len(every))
     speech = next((k for k, t in enumerate(every) if t.lower in SPEECH), -1)
     q.reported = q.expect == "when" and speech >= 0 and any(t.stem in q.verbs for t in every[speech + 1:])
+    q.source = q.expect == "who" and bool(_SOURCE.search(question))
     m = after_event(question)
     if m and _PAST.search(question) and not _PROSPECTIVE.search(question):
         q.after_event = m
@@ -217,6 +230,8 @@ def _classify(question: str, every: list[Token]) -> Question:
         q.side = _side(toks, i + 1)
         if nxt in ("is", "was", "are", "were"):
             q.role = _head(toks, i + 2)
+            # "Who was Rubio's counterpart?": a relation, not a title the text repeats ("Foreign Minister").
+            q.role_asked = not q.role or q.role in _TITLE_STEMS
             at = next((k for k in range(i + 2, len(toks)) if toks[k].stem == q.role), -1) if q.role else -1
             if at > 0 and not toks[at - 1].is_cap and toks[at - 1].lower not in FUNCTION_WORDS:
                 q.role_mod = toks[at - 1].stem
@@ -251,9 +266,15 @@ def _classify(question: str, every: list[Token]) -> Question:
         if at + 1 < len(lows) and lows[at + 1] == "of":
             q.role = _head(toks, at + 2)
         return q
+    if not focus and w == "what" and nxt in ("is", "was") and i + 3 < len(lows) and lows[i + 2] == "the" \
+            and lows[i + 3] in COUNT_NOUNS and lows[i + 4:i + 5] == ["of"]:
+        # "What was the size of the barrage?" counts: the noun before "of" is the focus.
+        focus = lows[i + 3]
     if not focus and w == "what":
         # "What did Trump indicate were key topics ...?": the predicate noun is the focus.
-        be = next((k for k in range(i + 2, len(toks)) if lows[k] in _BE_PLURAL), -1)
+        # "... would be key topics" too.
+        be = next((k for k in range(i + 2, len(toks)) if lows[k] in _BE_PLURAL
+                   or lows[k] == "be" and lows[k - 1] in _MODALS), -1)
         head = _head(toks, be + 1) if be > 0 else ""
         word = next((t.lower for t in toks[be + 1:] if t.stem == head), "") if head else ""
         if word.endswith("s") and not word.endswith("ss"):
@@ -264,14 +285,16 @@ def _classify(question: str, every: list[Token]) -> Question:
         # "What percentage ...?" wants a percentage; "what number of drones" counts drones.
         at = lows.index(focus)
         nxt_words = [t for t in toks[at + 1:at + 5] if t.lower not in ("of", "the", "a", "an")]
+        # "The size of the barrage" names the whole, not what is counted.
         q.unit = "percent" if focus in _SHARE_NOUNS else (nxt_words[0].stem if nxt_words and lows[at + 1:at + 2] == ["of"]
-                                                            else "")
+                                                            and focus != "size" else "")
     q.side = _side(toks, i + 1 + (1 if focus else 0))
     if q.expect == "who":
         q.role, q.role_asked = focus, False
     return q
 
 
+_TITLE_STEMS = frozenset(_stem(w) for w in PERSON_NOUNS)
 _RULE = frozenset("rule rules ruled ruling".split())
 
 
@@ -307,6 +330,9 @@ def _head(toks: list[Token], k: int) -> str:
 
 # Reporting verbs stand anywhere in a sentence ("..., Trump said."): no anchor for the answer.
 SPEECH = frozenset("say says said saying tell tells told telling claim claims claimed claiming".split())
+# Verbs by which a sentence names its source: "Ukraine's General Staff reported ...".
+REPORTING = SPEECH | frozenset("report reports reported announce announces announced state states stated "
+                               "confirm confirms confirmed note notes noted add adds added".split())
 _BE_PLURAL = frozenset("are were".split())
 _BE_VERBS = frozenset("be been being".split())
 _BE = frozenset("is was are were".split())

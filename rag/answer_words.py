@@ -71,11 +71,16 @@ TIME_NOUNS = frozenset(
 )
 DURATION_NOUNS = frozenset("long period frame duration".split())
 # "What number ...?", "what percentage ...?" ask for a number.
-COUNT_NOUNS = frozenset("number numbers figure figures total count tally amount percentage percent proportion".split())
+COUNT_NOUNS = frozenset(
+    "number numbers figure figures total count tally amount percentage percent proportion size".split()
+)
 # Places that have proper names: "which city?" is answered by "Kyiv", not by "the school courtyard".
 NAMED_PLACE_NOUNS = frozenset(
     "country countries city cities town towns region regions capital province village port state nation".split()
 )
+# Places inside a country: "which regions?" is not answered by "Russia".
+REGION_NOUNS = frozenset("city cities town towns region regions province provinces village villages district "
+                         "districts oblast oblasts port ports".split())
 # Heads of noun phrases that name people or bodies: "European governments" answers "who".
 GROUP_HEADS = frozenset(
     "officials governments authorities leaders forces ministers diplomats lawmakers allies partners "
@@ -177,6 +182,7 @@ PEOPLE_COUNTS = frozenset("people persons residents civilians inhabitants citize
 
 # Country names (lowercase; several words where the name has them): "which country?" wants one of
 # these or a demonym ("North Korean-made"), not a city or an organisation ("Kremlin").
+CONTINENTS = frozenset("europe asia africa america americas oceania antarctica".split())
 COUNTRIES = frozenset("""
 afghanistan albania algeria andorra angola argentina armenia australia austria azerbaijan bahamas bahrain
 bangladesh barbados belarus belgium belize benin bhutan bolivia bosnia botswana brazil brunei bulgaria

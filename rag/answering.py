@@ -40,9 +40,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .answer_spans import Cand, candidates, content_clauses, fixed_candidates, takes_complement
-from .answer_text import SPEECH, Question, Token, analyse, is_verbish, refuses, reports_over, tokens
-from .answer_words import (COUNTRIES, COUNTRY_NOUNS, DAY_PARTS, FUNCTION_WORDS, GROUP_HEADS, MONTHS,
-                           NAMED_PLACE_NOUNS, ORG_HEADS, PEOPLE_COUNTS, PREPOSITIONS, TITLES, WEEKDAYS, is_demonym)
+from .answer_text import REPORTING, SPEECH, Question, Token, analyse, is_verbish, refuses, reports_over, tokens
+from .answer_words import (CONTINENTS, COUNTRIES, COUNTRY_NOUNS, DAY_PARTS, FUNCTION_WORDS, GROUP_HEADS, MONTHS,
+                           NAMED_PLACE_NOUNS, ORG_HEADS, PEOPLE_COUNTS, PERSON_NOUNS, PREPOSITIONS, REGION_NOUNS,
+                           TITLES, WEEKDAYS, is_demonym)
 from .records import Answer, Passage
 from .sentences import sentence_spans
 from .settings import Settings
@@ -83,6 +84,9 @@ _TYPED: dict[str, frozenset[str]] = {
     "rank": frozenset({"rank", "rank_top"}),
 }
 UNTYPED = 0.7
+# A heading's score is multiplied by this: it repeats the section's names without saying anything
+# ("Putin’s Route to Alaska" over "... Putin stopped in Magadan to meet with the regional governor").
+HEADING = 0.8
 
 # "Apart from X, what ...?": a candidate from a sentence that does not mention X is scored this much lower.
 EXCLUDED_ABSENT = 0.7
@@ -93,6 +97,10 @@ BEFORE_VERB = 0.8
 INCOMPLETE = 0.8
 # A number in a sentence without any verb of a "how many" question ("killed", "launched").
 COUNT_VERB_ABSENT = 0.7
+# Kinds of span that are a clause: a "why / how" answer is the whole clause, not its shortest part.
+_CLAUSE_KINDS = frozenset({"cause", "clause", "means", "content"})
+# A candidate that is not the subject of a reporting verb, for "according to whom?".
+NOT_A_SOURCE = 0.6
 # A place or name that is no country, for "which country?".
 NOT_A_COUNTRY = 0.4
 # A role's holder in a sentence that lacks a name the question gives for the role ("of Bryansk").
@@ -356,10 +364,14 @@ class Answerer:
             if q.focus in NAMED_PLACE_NOUNS and c.kind in ("np", "place_np") and not toks[c.i].is_cap:
                 fit *= 0.6  # "which city?" is answered by a name, not by "the school courtyard"
             if q.expect == "who" and c.kind == "np" and toks[c.j - 1].lower in GROUP_HEADS \
-                    and not (q.role and q.role_asked):
-                fit = max(fit, 0.9)  # "European governments", "White House officials"
+                    and not (q.role and q.role_asked) and (plural_focus or not q.focus):
+                # "European governments", "White House officials"; but "which leader?" asks for one.
+                fit = max(fit, 0.9)
             if c.kind == "name" and all(t.lower in TITLES for t in toks[c.i:c.j] if t.is_word):
                 fit *= 0.3  # "Secretary" alone names nobody
+            if (q.focus in PERSON_NOUNS or q.focus in REGION_NOUNS) and c.kind in ("name", "place") \
+                    and _names_a_country(toks, c):
+                fit *= NOT_A_COUNTRY  # "which official?" is not answered by "Europe", nor "which regions?" by "Russia"
             if q.focus in COUNTRY_NOUNS and c.kind in ("name", "place", "place_np") and not _names_a_country(toks, c):
                 fit *= NOT_A_COUNTRY  # "which country?" is not answered by "Kremlin" or "Kharkiv"
             if q.verbs and c.kind in ("name", "place", "np", "place_np") and _agent_compound(toks[c.j - 1], q.verbs):
@@ -383,6 +395,9 @@ class Answerer:
                 modifier = c.j < len(toks) and toks[c.j].stem in qset
                 if modifier != kind_of:
                     fit *= 0.6
+            if q.expect == "num" and not q.unit and c.kind.startswith("num") and c.unit \
+                    and not any(t.stem in qset for t in toks[c.j - c.unit:c.j]):
+                fit *= 0.9  # "the size of the drone barrage": "49 drones" before "two missiles"
             if q.expect == "num" and q.unit and c.kind.startswith("num"):
                 fit *= _unit_fit(toks, c, q.unit)
                 if partitive:
@@ -422,13 +437,18 @@ class Answerer:
                 if q.role_mod and roles and all(r > 0 and toks[r - 1].is_word and toks[r - 1].stem != q.role_mod
                                                 for r in roles):
                     extra *= 0.5
+            if q.source and c.kind != "sentence" and not (c.j < len(toks) and toks[c.j].lower in REPORTING
+                                                          or c.i >= 2 and toks[c.i - 2].lower == "according"):
+                extra *= NOT_A_SOURCE  # "According to whom?": the one who reports, "X reported" / "according to X"
             if q.expect == "clock" and any(t.lower in DAY_PARTS or ":" in t.text or t.lower in ("a.m.", "p.m.")
                                            for t in toks[c.i:c.j]):
                 fit = 1.0
             if q.focus and c.kind not in ("sentence", "clause", "cause", "means", "content"):
                 extra *= (1.0 if c.is_list else 0.8) if plural_focus else (0.85 if c.is_list else 1.0)
             length = c.j - c.i
-            brevity = 1.0 / (1.0 + 0.04 * max(0, length - 4)) if c.kind != "sentence" else 1.0
+            # Short is better for a name or a number; a reason or a means is its whole clause.
+            brevity = 1.0 if c.kind == "sentence" or q.expect in ("why", "how") and c.kind in _CLAUSE_KINDS \
+                else 1.0 / (1.0 + 0.04 * max(0, length - 4))
             if count_unverbed:
                 extra *= COUNT_VERB_ABSENT
             score = sc.score * lead * fit * novel * (0.55 + 0.45 * prox) * brevity * extra
@@ -442,9 +462,17 @@ class Answerer:
 def _combine(scored: list[_Scored]) -> None:
     """The sentence score: lexical coverage and cosine, discounted slightly by passage rank."""
     for sc in scored:
+        heading = HEADING if _is_heading(sc.sent.text) else 1.0
         base = sc.lex if sc.cos is None else (sc.lex + COSINE_WEIGHT * max(0.0, sc.cos)) / (1.0 + COSINE_WEIGHT)
         # Lower-ranked passages count slightly less: retrieval already weighed them.
-        sc.score = base * (1.0 - 0.02 * (sc.rank - 1))
+        sc.score = base * (1.0 - 0.02 * (sc.rank - 1)) * heading
+
+
+def _is_heading(text: str) -> bool:
+    """A short line without closing punctuation: a headline or a section title ("Putin’s Route to
+    Alaska"). It shares the section's words but states nothing."""
+    text = text.strip()
+    return bool(text) and text[-1] not in '.!?”"’:)' and len(text.split()) <= 12
 
 
 def _titled_by_question(toks: list[Token], i: int, qset: set[str]) -> bool:
@@ -536,6 +564,7 @@ def _names_a_country(toks: list[Token], c: Cand) -> bool:
     lows = [t.lower for t in words]
     head = words[-1]
     return any(" ".join(lows[a:]) in COUNTRIES for a in range(len(lows))) or head.lower in COUNTRY_NOUNS \
+        or head.lower in CONTINENTS \
         or is_demonym(head.text.split("-")[0])
 
 
