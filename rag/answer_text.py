@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .answer_words import (COUNT_NOUNS, DISTANCE_UNITS, DURATION_NOUNS, EVENT_NOUNS, FRAMING_VERBS, FUNCTION_WORDS,
-                           IRREGULAR, NEGATIVE_VERBS, ORG_NOUNS, PERSON_NOUNS, PLACE_NOUNS, TIME_NOUNS, VERBS,
-                           WORD_NOUNS, is_demonym, is_number)
+                           IRREGULAR, NEGATIVE_VERBS, ORG_NOUNS, PERSON_NOUNS, PLACE_NOUNS, PRODUCT_NOUNS, TIME_NOUNS,
+                           VERBS, WORD_NOUNS, is_demonym, is_number)
 from .lexical import _STOP, _stemmer
 
 # Dotted acronyms ("U.S."), numbers with thousands separators, words with inner hyphens or
@@ -364,7 +364,6 @@ def _side(toks: list[Token], k: int) -> str:
 
 _SHARE_NOUNS = frozenset("percentage percent proportion".split())
 # "What model of drone?" asks for a product's name ("Shahed"), not a noun phrase.
-_PRODUCT_NOUNS = frozenset("model make brand".split())
 
 
 def _expect_from_focus(focus: str, lows: list[str]) -> str:
@@ -386,7 +385,7 @@ def _expect_from_focus(focus: str, lows: list[str]) -> str:
         return "who"
     if focus in PLACE_NOUNS:
         return "where"
-    if focus in ORG_NOUNS or focus in _PRODUCT_NOUNS:
+    if focus in ORG_NOUNS or focus in PRODUCT_NOUNS:
         return "name"
     if focus in WORD_NOUNS:
         return "word"

@@ -72,7 +72,7 @@ TIME_NOUNS = frozenset(
 DURATION_NOUNS = frozenset("long period frame duration".split())
 # "What number ...?", "what percentage ...?" ask for a number.
 COUNT_NOUNS = frozenset(
-    "number numbers figure figures total count tally amount percentage percent proportion size".split()
+    "number numbers figure figures total count tally amount percentage percent proportion size rate".split()
 )
 # Places that have proper names: "which city?" is answered by "Kyiv", not by "the school courtyard".
 NAMED_PLACE_NOUNS = frozenset(
@@ -182,6 +182,8 @@ PEOPLE_COUNTS = frozenset("people persons residents civilians inhabitants citize
 
 # Country names (lowercase; several words where the name has them): "which country?" wants one of
 # these or a demonym ("North Korean-made"), not a city or an organisation ("Kremlin").
+# "What model?" asks for a product's name.
+PRODUCT_NOUNS = frozenset("model make brand".split())
 CONTINENTS = frozenset("europe asia africa america americas oceania antarctica".split())
 COUNTRIES = frozenset("""
 afghanistan albania algeria andorra angola argentina armenia australia austria azerbaijan bahamas bahrain

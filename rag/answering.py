@@ -42,8 +42,8 @@ from typing import Any
 from .answer_spans import Cand, candidates, content_clauses, fixed_candidates, takes_complement
 from .answer_text import REPORTING, SPEECH, Question, Token, analyse, is_verbish, refuses, reports_over, tokens
 from .answer_words import (CONTINENTS, COUNTRIES, COUNTRY_NOUNS, DAY_PARTS, FUNCTION_WORDS, GROUP_HEADS, MONTHS,
-                           NAMED_PLACE_NOUNS, ORG_HEADS, PEOPLE_COUNTS, PERSON_NOUNS, PREPOSITIONS, REGION_NOUNS,
-                           TITLES, WEEKDAYS, is_demonym)
+                           NAMED_PLACE_NOUNS, ORG_HEADS, PEOPLE_COUNTS, PERSON_NOUNS, PREPOSITIONS, PRODUCT_NOUNS,
+                           REGION_NOUNS, TITLES, WEEKDAYS, is_demonym)
 from .records import Answer, Passage
 from .sentences import sentence_spans
 from .settings import Settings
@@ -369,9 +369,14 @@ class Answerer:
                 fit = max(fit, 0.9)
             if c.kind == "name" and all(t.lower in TITLES for t in toks[c.i:c.j] if t.is_word):
                 fit *= 0.3  # "Secretary" alone names nobody
-            if (q.focus in PERSON_NOUNS or q.focus in REGION_NOUNS) and c.kind in ("name", "place") \
-                    and _names_a_country(toks, c):
-                fit *= NOT_A_COUNTRY  # "which official?" is not answered by "Europe", nor "which regions?" by "Russia"
+            if (q.focus in PERSON_NOUNS or q.focus in REGION_NOUNS or q.focus in PRODUCT_NOUNS) \
+                    and c.kind in ("name", "place") and _names_a_country(toks, c):
+                # "which official?" is not answered by "Europe", "which regions?" by "Russia", nor
+                # "what model of drone?" by "Ukraine".
+                fit *= NOT_A_COUNTRY
+            if q.focus in NAMED_PLACE_NOUNS and c.kind in ("name", "place") and c.j < len(toks) \
+                    and toks[c.j].lower in NAMED_PLACE_NOUNS and toks[c.j].stem != focus_stem:
+                fit *= NOT_A_COUNTRY  # "which city?" is not answered by "Zaporizhzhia" of "the Zaporizhzhia region"
             if q.focus in COUNTRY_NOUNS and c.kind in ("name", "place", "place_np") and not _names_a_country(toks, c):
                 fit *= NOT_A_COUNTRY  # "which country?" is not answered by "Kremlin" or "Kharkiv"
             if q.verbs and c.kind in ("name", "place", "np", "place_np") and _agent_compound(toks[c.j - 1], q.verbs):

@@ -851,3 +851,21 @@ def test_the_short_answer_with_sentence_cosines(answerer, question, text, cosine
     assert answer is not None
     _check(answer, texts)
     assert answer.text == expected
+
+
+@pytest.mark.parametrize("question,text,cosines", [
+    pytest.param("What model of drone did Russia use in its strikes on Kyiv and Lviv?",
+                 "Russia launched its largest wave of strikes in weeks, firing hundreds of drones and dozens of "
+                 "missiles at Kyiv and Lviv. The strikes on Kyiv and Lviv prompted Poland to mobilize its air "
+                 "defenses, Ukraine said.", [0.7, 0.6], id="a_country_is_no_model"),
+    pytest.param("In which city of the Dnipropetrovsk region did the Russian attack set a critical facility on fire?",
+                 "In the neighbouring Dnipropetrovsk region, Russian attacks ignited a fire at another critical "
+                 "facility. In the Zaporizhzhia region, which the Kremlin claims is part of Russia, 3,000 people lost "
+                 "power after the attack.", [0.74, 0.6], id="the_name_of_a_region_is_no_city"),
+    pytest.param("What tariff rate did Trump threaten to impose on countries buying Russian exports?",
+                 "Trump threatened to impose new sanctions on countries buying Russian exports.", [0.55],
+                 id="a_rate_is_a_number"),
+])
+def test_a_span_of_the_wrong_kind_is_no_answer(answerer, question, text, cosines):
+    passages, _ = _passages(("a", text))
+    assert answerer.answer(question, [_with_cosines(passages[0], cosines)]) == (None, [])
