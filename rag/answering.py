@@ -41,9 +41,9 @@ from typing import Any
 
 from .answer_spans import Cand, candidates, content_clauses, fixed_candidates, takes_complement
 from .answer_text import REPORTING, SPEECH, Question, Token, analyse, is_verbish, refuses, reports_over, tokens
-from .answer_words import (CONTINENTS, COUNTRIES, COUNTRY_NOUNS, DAY_PARTS, FUNCTION_WORDS, GROUP_HEADS, MONTHS,
-                           NAMED_PLACE_NOUNS, ORG_HEADS, PEOPLE_COUNTS, PERSON_NOUNS, PREPOSITIONS, PRODUCT_NOUNS,
-                           REGION_NOUNS, TITLES, WEEKDAYS, is_demonym)
+from .answer_words import (CONTINENTS, COUNTRIES, COUNTRY_NOUNS, DAY_PARTS, FRAMING_VERBS, FUNCTION_WORDS,
+                           GROUP_HEADS, MONTHS, NAMED_PLACE_NOUNS, ORG_HEADS, PEOPLE_COUNTS, PERSON_NOUNS, PREPOSITIONS,
+                           PRODUCT_NOUNS, REGION_NOUNS, TITLES, WEEKDAYS, is_demonym)
 from .records import Answer, Passage
 from .sentences import sentence_spans
 from .settings import Settings
@@ -445,6 +445,9 @@ class Answerer:
             if q.source and c.kind != "sentence" and not (c.j < len(toks) and toks[c.j].lower in REPORTING
                                                           or c.i >= 2 and toks[c.i - 2].lower == "according"):
                 extra *= NOT_A_SOURCE  # "According to whom?": the one who reports, "X reported" / "according to X"
+            if q.expect == "word" and c.i > 1 and toks[c.i - 1].lower == "as" \
+                    and any(t.lower in FRAMING_VERBS for t in toks[max(0, c.i - 8):c.i - 1]):
+                fit = max(fit, 1.0)  # "described the conversation as constructive"
             if q.expect == "clock" and any(t.lower in DAY_PARTS or ":" in t.text or t.lower in ("a.m.", "p.m.")
                                            for t in toks[c.i:c.j]):
                 fit = 1.0

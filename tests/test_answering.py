@@ -844,6 +844,10 @@ def test_a_word_after_a_subject_pronoun_or_an_auxiliary_is_a_verb():
                  "Trump said that he hopes this first meeting will lead to a follow-up that includes Zelenskyy and "
                  "possibly European leaders. “The more important meeting will be the second one,” Trump predicted.",
                  [0.7, 0.7], "Trump", id="which_leader_asks_for_one_not_a_group"),
+    pytest.param("How did the State Department characterize the phone conversation between the two top diplomats?",
+                 "State Department spokesperson Tammy Bruce described the conversation as constructive, noting that "
+                 "both sides confirmed their commitment.", [0.6],
+                 "constructive", id="described_as_x_gives_the_characterisation"),
 ])
 def test_the_short_answer_with_sentence_cosines(answerer, question, text, cosines, expected):
     passages, texts = _passages(("a", text))
