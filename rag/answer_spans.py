@@ -20,6 +20,7 @@ _CAUSE_MARKERS = (("due", "to"), ("because", "of"), ("because",), ("since",), ("
                   ("via",), ("through",), ("without",))
 # Markers of the means or the source: "How was he hurt?" -> "from falling drone debris".
 _MEANS = frozenset("by from through via".split())
+_INVERTING_MODALS = frozenset("can could will would should must may might".split())
 _CLAUSE_END = frozenset(",.;:—–!?()“”\"")
 _NAME_LINKS = frozenset("bin al el de da di von van der la le ibn of".split())
 _OPEN_QUOTES = frozenset("“\"‘")
@@ -411,6 +412,8 @@ def _clauses(toks: list[Token]) -> list[Cand]:
                 while end < n and end - e < 14:
                     if toks[end].text in _CLAUSE_END and not (toks[end].text == "," and _list_follows(toks, end)):
                         break
+                    if toks[end].lower in _INVERTING_MODALS and end > e + 1:
+                        break  # "only by showing solidarity | can Russia be nudged": the main clause resumes
                     end += 1
                 if end > e:
                     kind = _clause_kind(toks, marker, e, end)

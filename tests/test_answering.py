@@ -809,6 +809,9 @@ def test_a_percentage_needs_a_percent_and_a_date_more_than_a_weekday(answerer):
     pytest.param("In Rubio's words, who has the final say on peace?",
                  "We’ll do everything we can to help, but ultimately it’s up to Ukraine and Russia, Rubio said.",
                  "Ukraine and Russia", id="up_to_x_and_y_is_no_place_and_we_ll_no_name"),
+    pytest.param("How can Russia be pushed toward negotiations?",
+                 "Only by showing solidarity among global powers can Russia be pushed toward negotiations.",
+                 "showing solidarity among global powers", id="a_means_ends_where_the_inverted_main_clause_begins"),
 ])
 def test_the_short_answer_held_out_rules(answerer, question, text, expected):
     assert _best(answerer, question, text) == expected
