@@ -302,8 +302,8 @@ def test_seeds_end_to_end(assistant):
 
 
 def test_eval_set_answers_hold_the_measured_level(assistant):
-    """The issue's bars over the whole eval set (hybrid, the default): EM and F1 (measured 0.888 and
-    0.901, held at 0.80), sentence accuracy >= 0.95 (measured 0.953), at most 5% of answerable
+    """The issue's bars over the whole eval set (hybrid, the default): EM and F1 (measured 0.879 and
+    0.899, held at 0.80), sentence accuracy >= 0.95 (measured 0.953), at most 5% of answerable
     questions null, and every unanswerable one null."""
     from rag.evaluation import answer_metrics, evidence_spans, load_eval_set
 
@@ -318,6 +318,22 @@ def test_eval_set_answers_hold_the_measured_level(assistant):
     assert m["sentence_accuracy"] >= 0.95, m
     assert sum(r.answer is None for r in answerable) <= 0.05 * len(answerable), m
     assert m["abstention_recall"] == 1.0, m
+
+
+def test_development_sets_hold_their_level(assistant):
+    """A guard against regressions on the four held-out development sets (188 questions, 36 of them
+    unanswerable), pooled: measured EM 0.658, answer-sentence accuracy 0.796 and 23 of 36 unanswerable
+    questions null. It says nothing about unseen questions: the README's test set does."""
+    from rag.evaluation import answer_metrics, evidence_spans, load_eval_set
+
+    from .conftest import ROOT
+
+    questions = [q for n in ("", "2", "3", "4") for q in load_eval_set(ROOT / "eval" / f"holdout{n}.jsonl")]
+    results = list(assistant.ask_many([q.question for q in questions]))
+    spans = {q.id: evidence_spans(assistant.document(q.doc_id).text, q.evidence) for q in questions if q.answerable}
+    m = answer_metrics(questions, results, spans)
+    unanswered = sum(r.answer is None for q, r in zip(questions, results) if not q.answerable)
+    assert m["exact_match"] >= 0.63 and m["sentence_accuracy"] >= 0.77 and unanswered >= 21, (m, unanswered)
 
 
 # -- fourth round: roles, clauses and idioms -----------------------------------------------------
