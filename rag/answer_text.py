@@ -363,7 +363,6 @@ def _side(toks: list[Token], k: int) -> str:
 
 
 _SHARE_NOUNS = frozenset("percentage percent proportion".split())
-# "What model of drone?" asks for a product's name ("Shahed"), not a noun phrase.
 
 
 def _expect_from_focus(focus: str, lows: list[str]) -> str:

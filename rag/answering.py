@@ -101,8 +101,9 @@ COUNT_VERB_ABSENT = 0.7
 _CLAUSE_KINDS = frozenset({"cause", "clause", "means", "content"})
 # A candidate that is not the subject of a reporting verb, for "according to whom?".
 NOT_A_SOURCE = 0.6
-# A place or name that is no country, for "which country?".
-NOT_A_COUNTRY = 0.4
+# A place or name of the wrong kind: no country for "which country?"; a country for "which official /
+# region / model?"; a region for "which city?".
+WRONG_KIND_OF_PLACE = 0.4
 # A role's holder in a sentence that lacks a name the question gives for the role ("of Bryansk").
 ROLE_ELSEWHERE = 0.5
 # A name right after a title the question states ("the UAE president") is scored this much lower.
@@ -373,12 +374,13 @@ class Answerer:
                     and c.kind in ("name", "place") and _names_a_country(toks, c):
                 # "which official?" is not answered by "Europe", "which regions?" by "Russia", nor
                 # "what model of drone?" by "Ukraine".
-                fit *= NOT_A_COUNTRY
+                fit *= WRONG_KIND_OF_PLACE
             if q.focus in NAMED_PLACE_NOUNS and c.kind in ("name", "place") and c.j < len(toks) \
                     and toks[c.j].lower in NAMED_PLACE_NOUNS and toks[c.j].stem != focus_stem:
-                fit *= NOT_A_COUNTRY  # "which city?" is not answered by "Zaporizhzhia" of "the Zaporizhzhia region"
+                # "which city?" is not answered by "Zaporizhzhia" of "the Zaporizhzhia region"
+                fit *= WRONG_KIND_OF_PLACE
             if q.focus in COUNTRY_NOUNS and c.kind in ("name", "place", "place_np") and not _names_a_country(toks, c):
-                fit *= NOT_A_COUNTRY  # "which country?" is not answered by "Kremlin" or "Kharkiv"
+                fit *= WRONG_KIND_OF_PLACE  # "which country?" is not answered by "Kremlin" or "Kharkiv"
             if q.verbs and c.kind in ("name", "place", "np", "place_np") and _agent_compound(toks[c.j - 1], q.verbs):
                 fit = max(fit, 1.0)  # "North Korean-made" says who made it: "which country made the missiles?"
             if c.kind in ("np", "place_np") and takes_complement(toks, c.j):
@@ -451,7 +453,7 @@ class Answerer:
             if q.expect == "clock" and any(t.lower in DAY_PARTS or ":" in t.text or t.lower in ("a.m.", "p.m.")
                                            for t in toks[c.i:c.j]):
                 fit = 1.0
-            if q.focus and c.kind not in ("sentence", "clause", "cause", "means", "content"):
+            if q.focus and c.kind != "sentence" and c.kind not in _CLAUSE_KINDS:
                 extra *= (1.0 if c.is_list else 0.8) if plural_focus else (0.85 if c.is_list else 1.0)
             length = c.j - c.i
             # Short is better for a name or a number; a reason or a means is its whole clause.
