@@ -1,5 +1,6 @@
 """Load documents: .txt and .md files, .html (visible text only), BEIR-style corpus.jsonl, and
-folders of them. A file that cannot be decoded or parsed is skipped with one warning line."""
+folders of them. A file that cannot be read, decoded or parsed, or that is binary (NUL bytes), is
+skipped with one warning line; so is a corpus record without an id or text."""
 
 from __future__ import annotations
 
@@ -19,6 +20,19 @@ HTML_SUFFIXES = {".html", ".htm"}
 JSONL_NAMES = {"corpus.jsonl"}
 
 Warn = Callable[[str], None]
+# Like git: a NUL byte in the first 8000 bytes means binary. UTF-8 text never holds one.
+BINARY_PROBE_BYTES = 8000
+
+
+class BinaryFile(ValueError):
+    """The file holds NUL bytes: it is not text, whatever its name says."""
+
+
+def _read_text(path: Path) -> str:
+    data = path.read_bytes()
+    if b"\0" in data[:BINARY_PROBE_BYTES]:
+        raise BinaryFile(str(path))
+    return data.decode("utf-8")
 
 
 def _default_warn(message: str) -> None:
@@ -36,7 +50,7 @@ def first_line_title(text: str, fallback: str) -> str:
 
 def load_text(path: Path) -> Document:
     # Offsets are into the file decoded as UTF-8, so the text is kept exactly as decoded.
-    text = path.read_bytes().decode("utf-8")
+    text = _read_text(path)
     return Document(doc_id=path.stem, title=first_line_title(text, path.stem), source=str(path), text=text)
 
 
@@ -89,7 +103,7 @@ def html_to_text(markup: str) -> tuple[str, str]:
 
 
 def load_html(path: Path) -> Document:
-    title, text = html_to_text(path.read_bytes().decode("utf-8"))
+    title, text = html_to_text(_read_text(path))
     return Document(doc_id=path.stem, title=title or first_line_title(text, path.stem), source=str(path), text=text)
 
 
@@ -103,19 +117,30 @@ def load_corpus_jsonl(path: Path, warn: Warn = _default_warn) -> Iterator[Docume
                 continue
             try:
                 row = json.loads(raw.decode("utf-8"))
-                doc_id = str(row["_id"])
-                text = str(row.get("text") or "")
-                title = str(row.get("title") or "")
-            except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                 warn(f"skipped {path}:{lineno}: not a corpus record ({type(exc).__name__})")
                 continue
-            if not text.strip():
+            if not isinstance(row, dict):
+                warn(f"skipped {path}:{lineno}: not a corpus record (a JSON object with _id and text)")
                 continue
+            raw_id, text, title = row.get("_id"), row.get("text"), row.get("title")
+            # A null, missing or structured id would become a document called "None" or "[...]".
+            if not isinstance(raw_id, (str, int)) or isinstance(raw_id, bool) or not str(raw_id).strip():
+                warn(f"skipped {path}:{lineno}: the record has no usable _id (a non-empty string)")
+                continue
+            doc_id = str(raw_id)
+            if not isinstance(text, str) or not text.strip():
+                warn(f"skipped {path}:{lineno}: the record {doc_id!r} has no text")
+                continue
+            title = title if isinstance(title, str) else ""
             yield Document(doc_id=doc_id, title=title or first_line_title(text, doc_id), source=f"{path}#{doc_id}", text=text)
 
 
-def _load_file(path: Path, warn: Warn) -> Iterator[Document]:
+def _load_file(path: Path, warn: Warn, unreadable: list[Path] | None = None) -> Iterator[Document]:
+    """The documents of one file. A file that is there but cannot be used is warned about and, when
+    ``unreadable`` is given, added to it (so a build can keep what it indexed from it before)."""
     suffix = path.suffix.lower()
+    skipped = unreadable if unreadable is not None else []
     try:
         if path.name in JSONL_NAMES or suffix == ".jsonl":
             yield from load_corpus_jsonl(path, warn)
@@ -128,12 +153,19 @@ def _load_file(path: Path, warn: Warn) -> Iterator[Document]:
             return
     except UnicodeDecodeError:
         warn(f"skipped {path}: not valid UTF-8 text")
+        skipped.append(path)
+        return
+    except BinaryFile:
+        warn(f"skipped {path}: a binary file (it holds NUL bytes), not text")
+        skipped.append(path)
         return
     except OSError as exc:
         warn(f"skipped {path}: cannot be read ({exc.strerror or exc})")
+        skipped.append(path)
         return
     except Exception as exc:  # a parser failure on one file must not stop the build
         warn(f"skipped {path}: cannot be parsed ({type(exc).__name__}: {exc})")
+        skipped.append(path)
         return
     if doc.text.strip():
         yield doc
@@ -160,11 +192,13 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
             yield path
 
 
-def load_documents(paths: Iterable[Path | str], warn: Warn = _default_warn) -> list[Document]:
-    """Every document under ``paths``; duplicate ids keep the first and warn about the rest."""
+def load_documents(paths: Iterable[Path | str], warn: Warn = _default_warn,
+                   unreadable: list[Path] | None = None) -> list[Document]:
+    """Every document under ``paths``; duplicate ids keep the first and warn about the rest. Files
+    that are there but could not be used are added to ``unreadable`` when it is given."""
     docs: dict[str, Document] = {}
     for file in iter_files(Path(p) for p in paths):
-        for doc in _load_file(file, warn):
+        for doc in _load_file(file, warn, unreadable):
             if doc.doc_id in docs:
                 warn(f"skipped {doc.source}: document id {doc.doc_id!r} already taken by {docs[doc.doc_id].source}")
                 continue

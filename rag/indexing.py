@@ -2,7 +2,12 @@
 
 Only new or changed documents are chunked and embedded; the vectors of unchanged ones are reused,
 and documents that are gone are dropped. Nothing changed means nothing is written (and the model
-is not even loaded)."""
+is not even loaded).
+
+A build holds the index folder's writer lock from reading the old manifest to switching in the new
+version, so two builds never interleave; before embedding it checks that the folder can be written
+and has room. A document that was indexed and whose file is still there but cannot be read now keeps
+its indexed version (with a warning): only a file that is gone drops its document."""
 
 from __future__ import annotations
 
@@ -22,7 +27,8 @@ from .errors import UserError
 from .records import Document
 from .sentences import sentence_spans
 from .settings import Settings
-from .store.local import FORMAT_VERSION, IndexContents, LocalStore, read_manifest, write_index
+from .store.local import FORMAT_VERSION, IndexContents, LocalStore, read_manifest, remove_stale, write_index
+from .store.lock import check_writable, writer_lock
 
 log = logging.getLogger("rag")
 
@@ -35,6 +41,8 @@ class BuildReport:
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
+    # Indexed documents whose files cannot be read now: their indexed version was kept.
+    kept_unreadable: list[str] = field(default_factory=list)
     embedded_chunks: int = 0
     seconds: float = 0.0
     embed_seconds: float = 0.0
@@ -46,9 +54,10 @@ class BuildReport:
             return (f"index is up to date: {self.documents} documents, {self.chunks} chunks "
                     f"({self.location}); nothing embedded")
         rate = f", {self.embedded_chunks / self.embed_seconds:.0f} chunks/s" if self.embed_seconds > 0 else ""
+        kept = f", kept {len(self.kept_unreadable)} unreadable" if self.kept_unreadable else ""
         return (f"indexed {self.documents} documents, {self.chunks} chunks in {self.seconds:.1f}s "
                 f"(added {len(self.added)}, changed {len(self.changed)}, removed {len(self.removed)}, "
-                f"unchanged {self.unchanged}; embedded {self.embedded_chunks} chunks{rate}) -> {self.location}")
+                f"unchanged {self.unchanged}{kept}; embedded {self.embedded_chunks} chunks{rate}) -> {self.location}")
 
 
 @dataclass
@@ -96,16 +105,57 @@ def reusable_hashes(manifest: dict | None, settings: Settings, fingerprint: str)
 
 
 def build_index(paths: Sequence[str | Path], settings: Settings | None = None, embedder: Embedder | None = None,
-                progress: bool = True, warn: Callable[[str], None] | None = None) -> BuildReport:
-    """Make ``settings.index_dir`` hold exactly the documents under ``paths``."""
+                progress: bool = True, warn: Callable[[str], None] | None = None,
+                drop_unreadable: bool = False, lock_wait: float | None = None) -> BuildReport:
+    """Make ``settings.index_dir`` hold exactly the documents under ``paths``. ``drop_unreadable``
+    drops indexed documents whose files cannot be read now instead of keeping their indexed version;
+    ``lock_wait`` is how long to wait for another build of the same folder (default RAG_INDEX_LOCK_WAIT)."""
     settings = settings or Settings.from_env()
+    warn = warn or (lambda m: print(f"warning: {m}", file=sys.stderr))
     started = time.perf_counter()
-    docs = load_documents(paths, warn=warn or (lambda m: print(f"warning: {m}", file=sys.stderr)))
-    if not docs:
-        raise UserError(f"no documents found under {', '.join(str(p) for p in paths)} "
-                        "(supported: .txt .md .html corpus.jsonl)")
+    unreadable: list[Path] = []
+    docs = load_documents(paths, warn=warn, unreadable=unreadable)
+    with writer_lock(settings.index_dir, lock_wait):
+        manifest = read_manifest(settings.index_dir)
+        kept: list[Document] = []
+        if unreadable and manifest and not drop_unreadable:
+            kept = _keep_unreadable(settings.index_dir, manifest, unreadable, docs, warn)
+            docs = docs + kept
+        if not docs:
+            raise UserError(f"no documents found under {', '.join(str(p) for p in paths)} "
+                            "(supported: .txt .md .html corpus.jsonl)")
+        report = _build_locked(docs, manifest, settings, embedder, progress, started)
+        report.kept_unreadable = [d.doc_id for d in kept]
+        return report
+
+
+def _keep_unreadable(index_dir: Path, manifest: dict, unreadable: list[Path], docs: list[Document],
+                     warn: Callable[[str], None]) -> list[Document]:
+    """The indexed documents that came from files now unreadable, as the index holds them."""
+    bad = {p.resolve() for p in unreadable}
+    taken = {d.doc_id for d in docs}
+    wanted = [doc_id for doc_id, meta in manifest.get("documents", {}).items()
+              if doc_id not in taken and Path(str(meta.get("source", "")).split("#")[0]).resolve() in bad]
+    if not wanted:
+        return []
+    old = LocalStore.load(index_dir)
+    kept = [doc for doc in (old.document(doc_id) for doc_id in wanted) if doc is not None]
+    for doc in kept:
+        warn(f"kept the indexed version of {doc.doc_id!r}: {doc.source} cannot be read now; fix the file, or "
+             "delete it to drop the document from the index")
+    return kept
+
+
+def _estimate_bytes(docs: Sequence[Document], chunks: int, sentences: int, dimension: int) -> int:
+    """About what a version of the index takes on disk: the texts (documents and the bm25 index),
+    float32 vectors twice (vectors.npy and FAISS), float16 sentence vectors, and the offset rows."""
+    text = sum(len(d.text) + len(d.title) + len(d.source) for d in docs)
+    return 3 * text + chunks * (8 * dimension + 32) + sentences * (2 * dimension + 24)
+
+
+def _build_locked(docs: list[Document], manifest: dict | None, settings: Settings, embedder: Embedder | None,
+                  progress: bool, started: float) -> BuildReport:
     fingerprint = embedder.fingerprint if embedder else model_fingerprint(settings.model)
-    manifest = read_manifest(settings.index_dir)
     existing_all = {k: v["hash"] for k, v in (manifest or {}).get("documents", {}).items()}
     reusable = reusable_hashes(manifest, settings, fingerprint)
     plan = plan_update(docs, reusable)
@@ -114,6 +164,8 @@ def build_index(paths: Sequence[str | Path], settings: Settings | None = None, e
                          removed=sorted(set(existing_all) - {d.doc_id for d in docs}),
                          unchanged=len(plan.keep), location=str(settings.index_dir))
     if not plan.embed and not report.removed and reusable and len(reusable) == len(docs):
+        # Nothing to write; a build killed earlier may have left its temporary folder behind.
+        remove_stale(settings.index_dir, keep=set(), versions=False)
         report.chunks = int(manifest["counts"]["chunks"])  # type: ignore[index]
         report.seconds = time.perf_counter() - started
         return report
@@ -122,6 +174,14 @@ def build_index(paths: Sequence[str | Path], settings: Settings | None = None, e
     chunks = [c for cs in new_chunks.values() for c in cs]
     doc_text = {d.doc_id: d.text for d in plan.embed}
     spans = [sentence_spans(doc_text[c.doc_id], c.start, c.end) for c in chunks]
+    # Writable, with room? Checked now, before the embedding, which is the expensive part.
+    kept_chunks = sum(int(manifest["documents"][d.doc_id].get("chunks", 0)) for d in plan.keep)  # type: ignore[index]
+    new_sentences = sum(len(sp) for sp in spans)
+    per_chunk = new_sentences / len(chunks) if chunks else 8.0
+    dimension_guess = (embedder.dimension if embedder else
+                       int((manifest or {}).get("model", {}).get("dimension", 384)))
+    check_writable(settings.index_dir, _estimate_bytes(docs, len(chunks) + kept_chunks,
+                                                       int(new_sentences + per_chunk * kept_chunks), dimension_guess))
     if chunks:
         embedder = embedder or Embedder(settings.model, settings.batch_size)
         t0 = time.perf_counter()

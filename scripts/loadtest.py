@@ -3,8 +3,13 @@ rotating through the eval set; prints requests, errors, throughput and latency p
 
     .venv/bin/python scripts/loadtest.py                 # starts `rag serve` on a free port itself
     .venv/bin/python scripts/loadtest.py --url http://127.0.0.1:8000 --duration 10
+    .venv/bin/python scripts/loadtest.py --bad-every 4   # every 4th request a bad one (issue 13)
 
-Exit status 1 when any request failed."""
+With --bad-every N, every Nth request of each client is a bad one (a lone surrogate, an empty or
+too-long question, a bad k or retriever, broken JSON, a body that is not UTF-8): each must get its 422,
+and the good requests sharing the server's batches with them must all still succeed.
+
+Exit status 1 when any good request failed or any bad one got something other than its 422."""
 
 from __future__ import annotations
 
@@ -34,7 +39,21 @@ TARGET_P99_MS = 250.0
 class Tally:
     latencies: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    bad_sent: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+# Bad requests (body bytes), each of which must be answered 422 without harming any other request.
+BAD_REQUESTS: list[bytes] = [
+    b'{"question": "\\ud800"}',  # a lone surrogate: legal JSON, not text; the tokenizer cannot take it
+    b'{"question": "Where is \\udfff the summit?"}',
+    b'{"question": ""}',
+    b'{"question": "' + b"x" * 1001 + b'"}',
+    b'{"question": "Where?", "k": 0}',
+    b'{"question": "Where?", "retriever": "magic"}',
+    b'{"question": ',
+    b'{"question": "Wh\xffere?"}',  # not UTF-8
+]
 
 
 def load_questions(path: Path) -> list[str]:
@@ -50,14 +69,24 @@ def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[rank - 1]
 
 
-def client_loop(url: str, questions: list[str], offset: int, deadline: float, body: dict, tally: Tally) -> None:
+def client_loop(url: str, questions: list[str], offset: int, deadline: float, body: dict, tally: Tally,
+                bad_every: int = 0) -> None:
     latencies, errors = [], []
+    bad_sent = 0
     # Each client starts at a different question so concurrent requests differ.
     rotation = itertools.islice(itertools.cycle(questions), offset, None)
+    bad = itertools.islice(itertools.cycle(BAD_REQUESTS), offset, None)
     with httpx.Client(base_url=url, timeout=30.0) as client:
-        for question in rotation:
+        for n, question in enumerate(rotation, 1):
             if time.perf_counter() >= deadline:
                 break
+            if bad_every and n % bad_every == 0:
+                content = next(bad)
+                r = client.post("/api/ask", content=content, headers={"content-type": "application/json"})
+                bad_sent += 1
+                if r.status_code != 422:
+                    errors.append(f"bad request {content[:40]!r} got HTTP {r.status_code}: {r.text[:120]}")
+                continue
             started = time.perf_counter()
             try:
                 r = client.post("/api/ask", json={**body, "question": question})
@@ -72,14 +101,16 @@ def client_loop(url: str, questions: list[str], offset: int, deadline: float, bo
     with tally.lock:
         tally.latencies.extend(latencies)
         tally.errors.extend(errors)
+        tally.bad_sent += bad_sent
 
 
-def run(url: str, questions: list[str], clients: int, duration: float, body: dict) -> tuple[Tally, float]:
+def run(url: str, questions: list[str], clients: int, duration: float, body: dict,
+        bad_every: int = 0) -> tuple[Tally, float]:
     tally = Tally()
     started = time.perf_counter()
     deadline = started + duration
     step = max(1, len(questions) // clients)
-    threads = [threading.Thread(target=client_loop, args=(url, questions, i * step, deadline, body, tally))
+    threads = [threading.Thread(target=client_loop, args=(url, questions, i * step, deadline, body, tally, bad_every))
                for i in range(clients)]
     for t in threads:
         t.start()
@@ -131,6 +162,7 @@ def report(tally: Tally, elapsed: float, clients: int) -> dict:
         "seconds": round(elapsed, 2),
         "requests": n + len(tally.errors),
         "errors": len(tally.errors),
+        "bad_requests": tally.bad_sent,
         "throughput_rps": round(n / elapsed, 1) if elapsed else 0.0,
         "p50_ms": round(1000 * percentile(lat, 50), 1),
         "p95_ms": round(1000 * percentile(lat, 95), 1),
@@ -150,10 +182,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", type=Path, default=ROOT / "eval" / "questions.jsonl")
     parser.add_argument("-k", type=int, default=None, help="passages per answer (default: the server's)")
     parser.add_argument("--retriever", default=None, help="hybrid, dense or bm25 (default: the server's)")
+    parser.add_argument("--bad-every", type=int, default=0, metavar="N",
+                        help="make every Nth request of each client a bad one that must get 422 (default: none)")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = parser.parse_args(argv)
-    if args.duration <= 0 or args.clients < 1:
-        parser.error("--duration must be positive and --clients at least 1")
+    if args.duration <= 0 or args.clients < 1 or args.bad_every < 0:
+        parser.error("--duration must be positive, --clients at least 1 and --bad-every at least 0")
 
     questions = load_questions(args.questions)
     body = {key: value for key, value in (("k", args.k), ("retriever", args.retriever)) if value is not None}
@@ -164,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         # CPU seconds per request do not depend on what else the machine runs, unlike latency.
         server = psutil.Process(server_pid) if server_pid else None
         server_cpu, client_cpu = (sum(server.cpu_times()[:2]) if server else 0.0), time.process_time()
-        tally, elapsed = run(url, questions, args.clients, args.duration, body)
+        tally, elapsed = run(url, questions, args.clients, args.duration, body, args.bad_every)
         figures = report(tally, elapsed, args.clients)
         done = max(1, len(tally.latencies))
         figures["client_cpu_ms"] = round(1000 * (time.process_time() - client_cpu) / done, 2)
@@ -186,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"POST /api/ask  {figures['clients']} clients  {figures['seconds']} s")
         print(f"requests   {figures['requests']}")
         print(f"errors     {figures['errors']}")
+        if args.bad_every:
+            print(f"bad        {figures['bad_requests']} sent (each must get 422; any other status is an error)")
         print(f"throughput {figures['throughput_rps']} req/s   (target >= {TARGET_RPS:g})")
         print(f"latency    p50 {figures['p50_ms']} ms   p95 {figures['p95_ms']} ms   p99 {figures['p99_ms']} ms   "
               f"max {figures['max_ms']} ms   (target p99 <= {TARGET_P99_MS:g})")

@@ -55,3 +55,30 @@ def test_html_visible_text_drops_scripts_but_keeps_escaped_markup_as_text():
     title, text = html_to_text("<p>a &lt;script&gt; tag</p><noscript>x</noscript><div>b</div>")
     assert text == "a <script> tag\nb"
     assert title == ""
+
+
+def test_nul_heavy_file_is_binary_and_skipped_with_a_warning(tmp_path):
+    (tmp_path / "zeros.txt").write_bytes(b"\0" * 100_000)
+    (tmp_path / "page.html").write_bytes(b"<p>text</p>" + b"\0" * 10)
+    (tmp_path / "ok.txt").write_text("Plain text.", encoding="utf-8")
+    warnings: list[str] = []
+    unreadable: list = []
+    docs = load_documents([tmp_path], warn=warnings.append, unreadable=unreadable)
+    assert [d.doc_id for d in docs] == ["ok"]
+    assert sorted(w.split(":")[0] for w in warnings) == sorted(f"skipped {tmp_path / n}" for n in ("zeros.txt", "page.html"))
+    assert all("binary" in w for w in warnings)
+    assert sorted(p.name for p in unreadable) == ["page.html", "zeros.txt"]
+
+
+def test_corpus_records_without_text_or_with_a_null_id_are_skipped_with_a_warning(tmp_path):
+    rows = [{"_id": "good", "text": "Some text."}, {"_id": "no-text", "title": "T"}, {"_id": None, "text": "x"},
+            {"text": "no id"}, {"_id": "", "text": "empty id"}, {"_id": ["a"], "text": "list id"},
+            {"_id": "null-text", "text": None}, [1, 2], {"_id": 7, "text": "numeric ids are BEIR's too"}]
+    path = tmp_path / "corpus.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    warnings: list[str] = []
+    docs = load_documents([path], warn=warnings.append)
+    assert [d.doc_id for d in docs] == ["good", "7"]
+    assert "None" not in {d.doc_id for d in docs}
+    assert len(warnings) == 7 and all(w.startswith(f"skipped {path}:") for w in warnings)
+    assert any("no-text" in w and "no text" in w for w in warnings)

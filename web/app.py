@@ -6,6 +6,10 @@ off the event loop."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import os
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,18 +21,22 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from pydantic import BaseModel, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from rag.errors import UserError
 from rag.settings import MAX_QUESTION_CHARS, RETRIEVERS, Settings
-from rag.validation import check_k, check_question, check_retriever
+from rag.validation import check_k, check_question, check_retriever, shown
 
-from .batching import Batcher
+from .batching import Batcher, Unavailable
+from .guards import BodyGuard, HostGuard, NoSniff, env_allowed_hosts, env_max_body_bytes
 from .highlight import mark_span
 from .views import doc_href, result_view, source_name
 
 HERE = Path(__file__).resolve().parent
 MAX_K = 50
+# Questions waiting for the batcher before new ones get 503 + Retry-After (RAG_MAX_QUEUE; 0: no limit).
+# At about 75 questions a second, 32 waiting is under half a second of queue.
+DEFAULT_MAX_QUEUE = 32
 # The pages run no script at all; this also stops any markup that ever slipped through escaping.
 PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; "
@@ -40,11 +48,17 @@ PAGE_HEADERS = {
 
 # -- API schema (for /docs; validation itself is rag.validation, so every surface says the same) --
 class AskRequest(BaseModel):
-    question: Annotated[Any, WithJsonSchema({"type": "string", "maxLength": MAX_QUESTION_CHARS,
+    # Required in the schema; a missing question is still the shared 422 message, not pydantic's.
+    model_config = ConfigDict(json_schema_extra={"required": ["question"]})
+
+    question: Annotated[Any, WithJsonSchema({"type": "string", "minLength": 1, "maxLength": MAX_QUESTION_CHARS,
+                                             "pattern": r"\S",
                                              "examples": ["Where will Trump and Putin meet?"]})] = None
-    k: Annotated[Any, WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 5})] = None
-    retriever: Annotated[Any, WithJsonSchema({"type": "string", "enum": list(RETRIEVERS),
-                                              "default": "hybrid"})] = None
+    # null means the server's default, as an absent field does.
+    k: Annotated[Any, WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_K}, {"type": "null"}],
+                                      "default": 5})] = None
+    retriever: Annotated[Any, WithJsonSchema({"anyOf": [{"type": "string", "enum": list(RETRIEVERS)},
+                                                        {"type": "null"}], "default": "hybrid"})] = None
 
 
 class SentenceOut(BaseModel):
@@ -92,7 +106,11 @@ class ErrorOut(BaseModel):
     detail: str
 
 
-ERRORS: dict[int | str, dict[str, Any]] = {422: {"model": ErrorOut, "description": "what is wrong with the request"}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    413: {"model": ErrorOut, "description": "the request body is over the size limit"},
+    422: {"model": ErrorOut, "description": "what is wrong with the request"},
+    503: {"model": ErrorOut, "description": "too many questions waiting: retry after the Retry-After seconds"},
+}
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -116,9 +134,9 @@ def check_span(doc_id: str, length: int, start: str | None, end: str | None) -> 
         raise UserError("give both start and end to highlight a span, e.g. ?start=0&end=100")
     for name, value in (("start", s), ("end", e)):
         if not isinstance(value, int):
-            raise UserError(f"{name} must be a whole number, got {value!r}")
+            raise UserError(f"{name} must be a whole number, got {shown(value)}")
     if not 0 <= s < e <= length:  # type: ignore[operator]
-        raise UserError(f"the span {s}:{e} is outside the document {doc_id!r}, which has {length} characters: "
+        raise UserError(f"the span {s}:{e} is outside the document {shown(doc_id)}, which has {length} characters: "
                         f"use 0 <= start < end <= {length}")
     return s, e  # type: ignore[return-value]
 
@@ -131,14 +149,19 @@ def _validation_message(exc: RequestValidationError) -> str:
 
 
 # -- the app -----------------------------------------------------------------------------------
-def create_app(assistant: Any, batch_workers: int = 1) -> FastAPI:
+def create_app(assistant: Any, batch_workers: int = 1, max_queue: int | None = None,
+               allowed_hosts: tuple[str, ...] | None = None, max_body_bytes: int | None = None) -> FastAPI:
     """The app over an already-loaded assistant (anything with ask_many, documents, document,
     health). Questions go through a ``Batcher``: one worker embeds a batch on one core while the other
-    core serves HTTP; measured no slower than two workers, with a lower p99, on a busy 2-core machine."""
-    batcher = Batcher(assistant, workers=batch_workers)
+    core serves HTTP; measured no slower than two workers, with a lower p99, on a busy 2-core machine.
+    Unset limits come from RAG_MAX_QUEUE, RAG_ALLOWED_HOSTS and RAG_MAX_BODY_BYTES (web/guards.py)."""
+    if max_queue is None:
+        max_queue = _env_int("RAG_MAX_QUEUE", DEFAULT_MAX_QUEUE)
+    batcher = Batcher(assistant, workers=batch_workers, max_queue=max_queue or None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        batcher.start()  # a no-op the first time; after an earlier shutdown, the workers again
         yield
         batcher.close()
 
@@ -148,6 +171,10 @@ def create_app(assistant: Any, batch_workers: int = 1) -> FastAPI:
                   version="0.1.0", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.assistant = assistant
     app.state.batcher = batcher
+    # Outermost first: every response gets nosniff, then the Host is checked, then the body's size.
+    app.add_middleware(BodyGuard, max_bytes=env_max_body_bytes() if max_body_bytes is None else max_body_bytes)
+    app.add_middleware(HostGuard, allowed=env_allowed_hosts() if allowed_hosts is None else allowed_hosts)
+    app.add_middleware(NoSniff)
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
     health = assistant.health()
@@ -173,8 +200,12 @@ def create_app(assistant: Any, batch_workers: int = 1) -> FastAPI:
     async def _user_error(request: Request, exc: UserError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=422)
 
+    @app.exception_handler(Unavailable)
+    async def _unavailable(request: Request, exc: Unavailable) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": str(exc.retry_after)})
+
     # -- pages ---------------------------------------------------------------------------------
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    @app.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
     def search_page(q: str | None = None, k: str | None = None, retriever: str | None = None) -> HTMLResponse:
         form = {"q": q or "", "k": k or "", "retriever": retriever or default_retriever}
         if q is None:
@@ -190,16 +221,22 @@ def create_app(assistant: Any, batch_workers: int = 1) -> FastAPI:
         except UserError as exc:
             return page("index.html", status=422, form=form, error=str(exc), result=None, answering=answering,
                         documents=[])
+        except Unavailable as exc:
+            response = page("index.html", status=503, form=form, error=str(exc), result=None, answering=answering,
+                            documents=[])
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
         view = result_view(result, assistant.document)
         return page("index.html", form=form, error=None, result=view, answering=answering, documents=[])
 
-    @app.get("/doc/{doc_id:path}", response_class=HTMLResponse, include_in_schema=False)
+    @app.api_route("/doc/{doc_id:path}", methods=["GET", "HEAD"], response_class=HTMLResponse,
+                   include_in_schema=False)
     def document_page(doc_id: str, start: str | None = None, end: str | None = None) -> HTMLResponse:
         # Only indexed documents: the id is looked up in the index, never joined to a path.
         doc = assistant.document(doc_id)
         if doc is None:
             return page("error.html", status=404, title="Document not found",
-                        message=f"there is no document {doc_id!r} in the index")
+                        message=f"there is no document {shown(doc_id)} in the index")
         try:
             span = check_span(doc_id, len(doc.text), start, end)
         except UserError as exc:
@@ -243,10 +280,29 @@ def _mount_docs(app: FastAPI) -> None:
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title=app.title,
+        page = get_swagger_ui_html(openapi_url="/openapi.json", title=app.title,
                                    swagger_js_url="/docs-static/swagger-ui-bundle.js",
                                    swagger_css_url="/docs-static/swagger-ui.css",
                                    swagger_favicon_url="/docs-static/favicon.png")
+        page.headers["Content-Security-Policy"] = docs_csp(bytes(page.body).decode("utf-8"))
+        page.headers["Referrer-Policy"] = "no-referrer"
+        return page
+
+
+def docs_csp(html: str) -> str:
+    """Swagger UI's page: its own files, plus exactly the inline start-up script it carries (by hash)."""
+    hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()}'"
+                      for body in re.findall(r"<script>(.*?)</script>", html, re.S))
+    return (f"default-src 'none'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "")
+    try:
+        return int(raw) if raw.strip() else default
+    except ValueError:
+        raise UserError(f"{name}={raw[:40]!r} is not a whole number: set one, or unset it for the default") from None
 
 
 def create_app_from_env() -> FastAPI:

@@ -14,11 +14,17 @@ Layout of ``index_dir``::
         bm25/               the bm25s index
 
 A build writes a new version directory and then swaps ``CURRENT`` with ``os.replace``, so an
-interrupted build leaves the previous index whole and loadable.
+interrupted build leaves the previous index whole and loadable. The version's files, the folder and
+the pointer are fsynced in that order, so after a power loss ``CURRENT`` never names a version whose
+files are not on disk. Builds hold the folder's writer lock (``lock.py``); the version ``CURRENT``
+named before the switch is kept until the next build, so a reader that read the old pointer can
+still finish loading it, and a loader that still loses the race (``CURRENT`` changed under it) reads
+the pointer again.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -35,9 +41,12 @@ from ..lexical import LexicalIndex
 from ..records import Chunk, Document
 from .base import StoreInfo
 from .faiss_index import build_faiss, configure_search
+from .lock import not_writable
 
 FORMAT_VERSION = 2
 CURRENT = "CURRENT"
+# A loader that finds CURRENT changed while it read tries again, this many times in all.
+LOAD_ATTEMPTS = 4
 
 
 def rebuild_hint(index_dir: Path) -> str:
@@ -55,13 +64,18 @@ class IndexContents:
     sentence_vectors: np.ndarray  # (m, d) float16
 
 
-def current_version(index_dir: Path) -> Path | None:
-    pointer = index_dir / CURRENT
-    if not pointer.is_file():
+def _pointer(index_dir: Path) -> str | None:
+    """The version name CURRENT holds, or None when there is none."""
+    try:
+        return (index_dir / CURRENT).read_text().strip() or None
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         return None
-    name = pointer.read_text().strip()
-    path = index_dir / name
-    return path if name and path.is_dir() else None
+
+
+def current_version(index_dir: Path) -> Path | None:
+    name = _pointer(index_dir)
+    path = index_dir / name if name else None
+    return path if path is not None and path.is_dir() else None
 
 
 def read_manifest(index_dir: Path) -> dict[str, Any] | None:
@@ -76,12 +90,18 @@ def read_manifest(index_dir: Path) -> dict[str, Any] | None:
 
 def write_index(index_dir: Path, manifest: dict[str, Any], contents: IndexContents, faiss_kind: str,
                 ann_threshold: int) -> Path:
-    """Write a complete new version, then point CURRENT at it; older versions are removed after."""
-    index_dir.mkdir(parents=True, exist_ok=True)
+    """Write a complete new version, then point CURRENT at it. The caller holds the writer lock
+    (``lock.writer_lock``); a failed write (disk full, permissions) is one ``IndexNotWritable`` line
+    and leaves CURRENT and its version as they were."""
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise not_writable(index_dir, exc) from None
+    previous = _pointer(index_dir)
     name = f"v-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 1_000_000}"
     tmp = index_dir / f".tmp-{name}"
-    tmp.mkdir()
     try:
+        tmp.mkdir()
         with (tmp / "documents.jsonl").open("w", encoding="utf-8") as fh:
             for doc in contents.documents:
                 fh.write(json.dumps({"doc_id": doc.doc_id, "title": doc.title, "source": doc.source,
@@ -96,19 +116,54 @@ def write_index(index_dir: Path, manifest: dict[str, Any], contents: IndexConten
         LexicalIndex.build(texts).save(tmp / "bm25")
         manifest = {**manifest, "faiss": params}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False))
+        _fsync_tree(tmp)  # the files reach the disk before any name points at them
         final = index_dir / name
         os.replace(tmp, final)
         pointer_tmp = index_dir / f".{CURRENT}.tmp"
         pointer_tmp.write_text(name)
         _fsync(pointer_tmp)
+        _fsync(index_dir)  # the version's new name
         os.replace(pointer_tmp, index_dir / CURRENT)
-    except BaseException:
+        _fsync(index_dir)  # the pointer's switch
+    except BaseException as exc:
+        # FAISS reports a short write as a RuntimeError: a nearly full disk says what it was.
+        full = isinstance(exc, RuntimeError) and _nearly_full(index_dir)
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise not_writable(index_dir, exc) from exc
+        if full:
+            raise not_writable(index_dir, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))) from exc
         raise
-    for old in index_dir.iterdir():
-        if old.is_dir() and old.name != name and (old.name.startswith("v-") or old.name.startswith(".tmp-")):
-            shutil.rmtree(old, ignore_errors=True)
+    remove_stale(index_dir, keep={name, previous})
     return final
+
+
+def _nearly_full(path: Path) -> bool:
+    try:
+        return shutil.disk_usage(path).free < 1024 * 1024
+    except OSError:
+        return False
+
+
+def remove_stale(index_dir: Path, keep: set[str | None], versions: bool = True) -> None:
+    """Remove temporary folders and (with ``versions``) versions other than ``keep``. Only the lock
+    holder calls this, so a ``.tmp-*`` here is a killed build's, never a live writer's; the previous
+    version is kept for readers that may still be loading it (it goes with the next build)."""
+    try:
+        entries = list(index_dir.iterdir())
+    except OSError:
+        return
+    for old in entries:
+        stale = old.name.startswith(".tmp-") or (versions and old.name.startswith("v-"))
+        if stale and old.name not in keep and old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _fsync_tree(root: Path) -> None:
+    for folder, _, files in os.walk(root):
+        for f in files:
+            _fsync(Path(folder) / f)
+        _fsync(Path(folder))
 
 
 def _fsync(path: Path) -> None:
@@ -150,9 +205,21 @@ class LocalStore:
     @classmethod
     def load(cls, index_dir: Path, mmap: bool = False) -> "LocalStore":
         index_dir = Path(index_dir)
-        version = current_version(index_dir)
-        if version is None:
-            raise IndexMissing(f"no index at {index_dir}: build it with: rag index --index-dir {index_dir} PATH ...")
+        for attempt in range(LOAD_ATTEMPTS):
+            name = _pointer(index_dir)
+            if name is None:
+                raise IndexMissing(f"no index at {index_dir}: build it with: rag index --index-dir {index_dir} PATH ...")
+            try:
+                return cls._load_version(index_dir, index_dir / name, mmap)
+            except IndexIncompatible:
+                # A build switched CURRENT (and cleaned up) while this read: read the new version.
+                if attempt + 1 < LOAD_ATTEMPTS and _pointer(index_dir) != name:
+                    continue
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @classmethod
+    def _load_version(cls, index_dir: Path, version: Path, mmap: bool) -> "LocalStore":
         try:
             manifest = json.loads((version / "manifest.json").read_text())
             if manifest.get("format_version") != FORMAT_VERSION:

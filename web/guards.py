@@ -1,0 +1,164 @@
+"""ASGI guards in front of the app: which Host it answers, how large a body it reads, and the
+headers every response carries.
+
+* Host: only the loopback names, the address the connection arrived on, and ``RAG_ALLOWED_HOSTS``
+  (comma-separated names, ``*`` for any). Otherwise a web page on another origin could read the
+  indexed documents through DNS rebinding (its own name, resolved to 127.0.0.1), and redirects
+  would be built from a name the attacker chose.
+* Body: at most ``RAG_MAX_BODY_BYTES`` (default 64 KiB; a full-length question is at most 12 KB
+  of JSON) are read, else 413 before anything is parsed; a JSON body that is not UTF-8 is the
+  documented 422, not the framework's 400.
+* Headers: ``X-Content-Type-Options: nosniff`` on every response, whatever produced it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from typing import Any
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+DEFAULT_MAX_BODY_BYTES = 64 * 1024
+
+
+def env_allowed_hosts() -> tuple[str, ...]:
+    raw = os.environ.get("RAG_ALLOWED_HOSTS", "")
+    return tuple(h.strip().lower() for h in raw.split(",") if h.strip())
+
+
+def env_max_body_bytes() -> int:
+    raw = os.environ.get("RAG_MAX_BODY_BYTES", "")
+    try:
+        return int(raw) if raw.strip() else DEFAULT_MAX_BODY_BYTES
+    except ValueError:
+        from rag.errors import UserError
+
+        raise UserError(f"RAG_MAX_BODY_BYTES={raw[:40]!r} is not a whole number: set one, or unset it") from None
+
+
+def host_name(header: str) -> str:
+    """The name of a Host header without its port: 'Example.org:80' -> 'example.org', '[::1]:8000' -> '::1'."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1:header.find("]")] if "]" in header else ""
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+async def _reply(send: Send, status: int, body: dict[str, str], extra: Iterable[tuple[bytes, bytes]] = ()) -> None:
+    data = json.dumps(body).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()), *extra]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": data})
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+class HostGuard:
+    def __init__(self, app: ASGIApp, allowed: Iterable[str] = ()) -> None:
+        self.app = app
+        self.allowed = frozenset(h.lower() for h in allowed)
+
+    def allows(self, name: str, server: Any) -> bool:
+        if not name:
+            return False
+        if "*" in self.allowed or name in LOOPBACK_HOSTS or name in self.allowed or name.endswith(".localhost"):
+            return True
+        # The address the connection arrived on (a server bound to 0.0.0.0 answers its own IP).
+        return bool(server) and name == str(server[0]).lower()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            name = host_name(_header(scope, b"host") or "")
+            if not self.allows(name, scope.get("server")):
+                if scope["type"] == "websocket":
+                    await send({"type": "websocket.close", "code": 1008})
+                    return
+                await _reply(send, 400, {"detail": "this server does not answer for that Host name: use "
+                                         "http://127.0.0.1 or http://localhost, or add the name to RAG_ALLOWED_HOSTS"})
+                return
+        await self.app(scope, receive, send)
+
+
+class BodyGuard:
+    def __init__(self, app: ASGIApp, max_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        too_large = {"detail": f"the request body is larger than the limit of {self.max_bytes} bytes"}
+        declared = _header(scope, b"content-length")
+        if declared is not None and (not declared.strip().isdigit() or int(declared) > self.max_bytes):
+            await _reply(send, 413, too_large)
+            return
+        # Read the body here, at most max_bytes of it, then hand it on whole: nothing larger is
+        # ever held in memory, whether the client declared its length or streamed it in chunks.
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await _reply(send, 413, too_large)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        content_type = (_header(scope, b"content-type") or "").lower()
+        if body and (not content_type or "json" in content_type):
+            try:
+                body.decode("utf-8")
+            except UnicodeDecodeError:
+                await _reply(send, 422, {"detail": "the request body is not valid JSON (it is not UTF-8 text): send "
+                                                   "{\"question\": \"...\", \"k\": 5, \"retriever\": \"hybrid\"} as UTF-8"})
+                return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+class NoSniff:
+    """``X-Content-Type-Options: nosniff`` on every response (API, /docs, /openapi.json, static files)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if not any(k.lower() == b"x-content-type-options" for k, _ in headers):
+                    headers.append((b"x-content-type-options", b"nosniff"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)
