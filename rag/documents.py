@@ -1,110 +1,31 @@
-"""Load documents: .txt and .md files, .html (visible text only), BEIR-style corpus.jsonl, and
-folders of them. A file that cannot be read, decoded or parsed, or that is binary (NUL bytes), is
-skipped with one warning line; so is a corpus record without an id or text."""
+"""Load documents: .txt and .md files, .html (visible text only), .pdf (with page ranges), .docx, BEIR-style
+corpus.jsonl, and folders of them. Each file format is one module in ``rag.ingest``, registered by suffix.
+A file that cannot be read, decoded or parsed, or that is binary (NUL bytes), is skipped with one
+warning line naming it and why; so is a corpus record without an id or text."""
 
 from __future__ import annotations
 
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from html.parser import HTMLParser
 from pathlib import Path
 
 from .errors import UserError
+from .ingest import LOADERS, BinaryFile, Unusable, first_line_title
+from .ingest.base import BINARY_PROBE_BYTES
+from .ingest.html import html_to_text, load_html
+from .ingest.text import load_text
 from .records import Document
 
 log = logging.getLogger("rag")
 
-TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
-HTML_SUFFIXES = {".html", ".htm"}
 JSONL_NAMES = {"corpus.jsonl"}
 
 Warn = Callable[[str], None]
-# Like git: a NUL byte in the first 8000 bytes means binary. UTF-8 text never holds one.
-BINARY_PROBE_BYTES = 8000
-
-
-class BinaryFile(ValueError):
-    """The file holds NUL bytes: it is not text, whatever its name says."""
-
-
-def _read_text(path: Path) -> str:
-    data = path.read_bytes()
-    if b"\0" in data[:BINARY_PROBE_BYTES]:
-        raise BinaryFile(str(path))
-    return data.decode("utf-8")
 
 
 def _default_warn(message: str) -> None:
     log.warning(message)
-
-
-def first_line_title(text: str, fallback: str) -> str:
-    """The first non-empty line (markdown heading marks dropped), or the fallback."""
-    for line in text.splitlines():
-        line = line.strip().lstrip("#").strip()
-        if line:
-            return line[:200]
-    return fallback
-
-
-def load_text(path: Path) -> Document:
-    # Offsets are into the file decoded as UTF-8, so the text is kept exactly as decoded.
-    text = _read_text(path)
-    return Document(doc_id=path.stem, title=first_line_title(text, path.stem), source=str(path), text=text)
-
-
-class _VisibleText(HTMLParser):
-    """Collects the text a browser would show: no script, style, template or head metadata."""
-
-    HIDDEN = {"script", "style", "template", "noscript", "head", "svg"}
-    BLOCK = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section",
-             "article", "header", "footer", "blockquote", "pre", "table", "title", "hr", "dd", "dt"}
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.title_parts: list[str] = []
-        self._hidden = 0
-        self._in_title = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "title":
-            self._in_title = True
-        elif tag in self.HIDDEN:
-            self._hidden += 1
-        if tag in self.BLOCK:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "title":
-            self._in_title = False
-        elif tag in self.HIDDEN and self._hidden:
-            self._hidden -= 1
-        if tag in self.BLOCK:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if self._in_title:
-            self.title_parts.append(data)
-        elif not self._hidden:
-            self.parts.append(data)
-
-
-def html_to_text(markup: str) -> tuple[str, str]:
-    """Return (title, visible text) with whitespace tidied line by line."""
-    parser = _VisibleText()
-    parser.feed(markup)
-    parser.close()
-    lines = (" ".join(line.split()) for line in "".join(parser.parts).splitlines())
-    text = "\n".join(line for line in lines if line)
-    title = " ".join("".join(parser.title_parts).split())
-    return title, text
-
-
-def load_html(path: Path) -> Document:
-    title, text = html_to_text(_read_text(path))
-    return Document(doc_id=path.stem, title=title or first_line_title(text, path.stem), source=str(path), text=text)
 
 
 def load_corpus_jsonl(path: Path, warn: Warn = _default_warn) -> Iterator[Document]:
@@ -145,12 +66,14 @@ def _load_file(path: Path, warn: Warn, unreadable: list[Path] | None = None) -> 
         if path.name in JSONL_NAMES or suffix == ".jsonl":
             yield from load_corpus_jsonl(path, warn)
             return
-        if suffix in TEXT_SUFFIXES:
-            doc = load_text(path)
-        elif suffix in HTML_SUFFIXES:
-            doc = load_html(path)
-        else:
+        loader = LOADERS.get(suffix)
+        if loader is None:
             return
+        doc = loader(path)
+    except Unusable as exc:
+        warn(f"skipped {path}: {exc}")
+        skipped.append(path)
+        return
     except UnicodeDecodeError:
         warn(f"skipped {path}: not valid UTF-8 text")
         skipped.append(path)
@@ -175,7 +98,7 @@ def _load_file(path: Path, warn: Warn, unreadable: list[Path] | None = None) -> 
 
 def is_supported(path: Path) -> bool:
     suffix = path.suffix.lower()
-    return suffix in TEXT_SUFFIXES | HTML_SUFFIXES or suffix == ".jsonl"
+    return suffix in LOADERS or suffix == ".jsonl"
 
 
 def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
@@ -206,4 +129,5 @@ def load_documents(paths: Iterable[Path | str], warn: Warn = _default_warn,
     return list(docs.values())
 
 
-__all__ = ["load_documents", "load_text", "load_html", "load_corpus_jsonl", "html_to_text", "iter_files"]
+__all__ = ["load_documents", "load_text", "load_html", "load_corpus_jsonl", "html_to_text", "iter_files",
+           "is_supported", "first_line_title", "BinaryFile", "BINARY_PROBE_BYTES"]

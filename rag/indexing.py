@@ -79,9 +79,11 @@ def plan_update(documents: Sequence[Document], existing: dict[str, str] | None) 
 
 
 def manifest_for(settings: Settings, fingerprint: str, dimension: int, documents: Sequence[Document],
-                 chunk_counts: dict[str, int]) -> dict:
+                 chunk_counts: dict[str, int], sources: Sequence[str] = ()) -> dict:
     return {
         "format_version": FORMAT_VERSION,
+        # The files and folders the index was built from: `rag index` with no path and uploads re-read them.
+        "sources": list(sources),
         "model": {"name": settings.model, "fingerprint": fingerprint, "dimension": dimension},
         "chunker": chunker_settings(settings),
         "documents": {d.doc_id: {"hash": d.content_hash, "title": d.title, "source": d.source,
@@ -123,8 +125,9 @@ def build_index(paths: Sequence[str | Path], settings: Settings | None = None, e
             docs = docs + kept
         if not docs:
             raise UserError(f"no documents found under {', '.join(str(p) for p in paths)} "
-                            "(supported: .txt .md .html corpus.jsonl)")
-        report = _build_locked(docs, manifest, settings, embedder, progress, started)
+                            "(supported: .txt .md .html .pdf .docx corpus.jsonl)")
+        sources = [str(Path(p).resolve()) for p in paths]
+        report = _build_locked(docs, manifest, settings, embedder, progress, started, sources)
         report.kept_unreadable = [d.doc_id for d in kept]
         return report
 
@@ -154,7 +157,7 @@ def _estimate_bytes(docs: Sequence[Document], chunks: int, sentences: int, dimen
 
 
 def _build_locked(docs: list[Document], manifest: dict | None, settings: Settings, embedder: Embedder | None,
-                  progress: bool, started: float) -> BuildReport:
+                  progress: bool, started: float, sources: Sequence[str] = ()) -> BuildReport:
     fingerprint = embedder.fingerprint if embedder else model_fingerprint(settings.model)
     existing_all = {k: v["hash"] for k, v in (manifest or {}).get("documents", {}).items()}
     reusable = reusable_hashes(manifest, settings, fingerprint)
@@ -163,7 +166,8 @@ def _build_locked(docs: list[Document], manifest: dict | None, settings: Setting
                          changed=[d.doc_id for d in plan.embed if d.doc_id in existing_all],
                          removed=sorted(set(existing_all) - {d.doc_id for d in docs}),
                          unchanged=len(plan.keep), location=str(settings.index_dir))
-    if not plan.embed and not report.removed and reusable and len(reusable) == len(docs):
+    if not plan.embed and not report.removed and reusable and len(reusable) == len(docs) \
+            and manifest.get("sources", list(sources)) == list(sources):  # type: ignore[union-attr]
         # Nothing to write; a build killed earlier may have left its temporary folder behind.
         remove_stale(settings.index_dir, keep=set(), versions=False)
         report.chunks = int(manifest["counts"]["chunks"])  # type: ignore[index]
@@ -237,7 +241,7 @@ def _build_locked(docs: list[Document], manifest: dict | None, settings: Setting
         sentence_rows=np.asarray(sent_rows, dtype=np.int64).reshape(-1, 3),
         sentence_vectors=np.concatenate(sent_parts) if sent_parts else np.zeros((0, dimension), np.float32),
     )
-    manifest_new = manifest_for(settings, fingerprint, dimension, docs, counts)
+    manifest_new = manifest_for(settings, fingerprint, dimension, docs, counts, sources)
     write_index(settings.index_dir, manifest_new, contents, settings.faiss_index, settings.ann_threshold)
     report.chunks = len(rows)
     report.written = True

@@ -7,7 +7,7 @@ offsets, ``text == document.text[start:end]`` holds.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -17,6 +17,15 @@ class Document:
     title: str
     source: str
     text: str
+    # Each page's (start, end) in ``text``, in order, 1-based page = index + 1; empty for formats
+    # without pages (text, markdown, HTML, Word).
+    pages: tuple[tuple[int, int], ...] = field(default=(), compare=False, repr=False)
+
+    def page_at(self, offset: int) -> int | None:
+        """The 1-based page holding the character at ``offset``; None when the format has no pages."""
+        from .ingest.pages import page_at
+
+        return page_at(self.pages, offset)
 
     @property
     def content_hash(self) -> str:
@@ -49,6 +58,10 @@ class Passage:
     # The chunk's sentences as (start, end, cosine similarity to the question), document offsets;
     # empty when no question vector was computed (BM25 alone) or the store keeps no sentence vectors.
     sentences: tuple[tuple[int, int, float], ...] = field(default=(), compare=False, repr=False)
+    # The 1-based page the chunk starts on, and the document's page ranges (so an answer read from
+    # this passage can find its own page); None and () for formats without pages.
+    page: int | None = None
+    doc_pages: tuple[tuple[int, int], ...] = field(default=(), compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -61,6 +74,7 @@ class Passage:
             "end": self.chunk.end,
             "text": self.chunk.text,
             "score": float(self.score),
+            "page": self.page,
         }
 
 
@@ -75,6 +89,9 @@ class Answer:
     score: float
     sentence_start: int
     sentence_end: int
+    # 1-based page of ``start``; None for formats without pages. Filled in by ``Result.to_dict``
+    # from the passages when the reader did not set it.
+    page: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -84,6 +101,7 @@ class Answer:
             "end": self.end,
             "score": float(self.score),
             "sentence": {"start": self.sentence_start, "end": self.sentence_end},
+            "page": self.page,
         }
 
 
@@ -100,7 +118,19 @@ class Result:
     def to_dict(self) -> dict[str, Any]:
         return {
             "question": self.question,
-            "answer": self.answer.to_dict() if self.answer else None,
-            "alternatives": [a.to_dict() for a in self.alternatives],
+            "answer": self.with_page(self.answer).to_dict() if self.answer else None,
+            "alternatives": [self.with_page(a).to_dict() for a in self.alternatives],
             "passages": [p.to_dict() for p in self.passages],
         }
+
+    def with_page(self, answer: Answer) -> Answer:
+        """The answer with its page: the page whose range holds ``answer.start``, from the page
+        ranges its passage carries."""
+        if answer.page is not None:
+            return answer
+        for passage in self.passages:
+            if passage.chunk.doc_id == answer.doc_id and passage.doc_pages:
+                from .ingest.pages import page_at
+
+                return replace(answer, page=page_at(passage.doc_pages, answer.start))
+        return answer

@@ -28,13 +28,15 @@ def render_text(result: Result, color: bool = False, width: int = 100) -> str:
             lines.append(textwrap.fill(sentence(mark), width, initial_indent="   ", subsequent_indent="   "))
         cite = passages.get(a.doc_id)
         title = f"{short(cite.title)} " if cite else ""
-        lines.append(f"   source: {title}[{a.doc_id} {a.start}:{a.end}]")
+        lines.append(f"   source: {title}[{a.doc_id} {a.start}:{a.end}{_page(result.with_page(a).page)}]")
         for alt in result.alternatives:
-            lines.append(f"   also: {alt.text} [{alt.doc_id} {alt.start}:{alt.end}] ({alt.score:.2f})")
+            page = _page(result.with_page(alt).page)
+            lines.append(f"   also: {alt.text} [{alt.doc_id} {alt.start}:{alt.end}{page}] ({alt.score:.2f})")
     lines.append("")
     lines.append("Citations:")
     for p in result.passages:
-        lines.append(f"[{p.rank}] {short(p.title)}  ({p.chunk.doc_id} {p.chunk.start}:{p.chunk.end}, score {p.score:.3f})")
+        lines.append(f"[{p.rank}] {short(p.title)}  ({p.chunk.doc_id} {p.chunk.start}:{p.chunk.end}{_page(p.page)}, "
+                     f"score {p.score:.3f})")
         snippet = " ".join(p.chunk.text.split())
         lines.append(textwrap.fill(snippet[:300] + ("…" if len(snippet) > 300 else ""), width,
                                    initial_indent="    ", subsequent_indent="    "))
@@ -50,3 +52,7 @@ def _sentence(result: Result, answer):
             a0, a1 = answer.start - answer.sentence_start, answer.end - answer.sentence_start
             return lambda mark: " ".join((s[:a0] + mark(s[a0:a1]) + s[a1:]).split())
     return None
+
+
+def _page(page: int | None) -> str:
+    return f", p. {page}" if page else ""

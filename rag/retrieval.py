@@ -131,8 +131,10 @@ class Retriever:
                 spans, vectors = self.store.sentences(int(row))
                 sims = (vectors @ q).tolist()
                 sentences = tuple((int(s), int(e), float(sim)) for (s, e), sim in zip(spans.tolist(), sims))
+            pages = doc.pages if doc else ()
             out.append(Passage(chunk=chunk, rank=rank, score=float(score), title=doc.title if doc else "",
-                               source=doc.source if doc else "", sentences=sentences))
+                               source=doc.source if doc else "", sentences=sentences,
+                               page=doc.page_at(chunk.start) if doc else None, doc_pages=pages))
         return out
 
 

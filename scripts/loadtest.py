@@ -9,6 +9,13 @@ With --bad-every N, every Nth request of each client is a bad one (a lone surrog
 too-long question, a bad k or retriever, broken JSON, a body that is not UTF-8): each must get its 422,
 and the good requests sharing the server's batches with them must all still succeed.
 
+With --churn, documents are added and removed while the clients ask (issue 15): 5 uploads through
+POST /api/documents and 2 removals through DELETE, spread over the run; each must succeed, and so must
+every question asked meanwhile. The server this script starts then serves a copy of the index with its
+own documents folder, so the real index is never touched.
+
+    .venv/bin/python scripts/loadtest.py --churn        # 8 clients, 30 s, 5 uploads, 2 removals
+
 Exit status 1 when any good request failed or any bad one got something other than its 422."""
 
 from __future__ import annotations
@@ -105,18 +112,51 @@ def client_loop(url: str, questions: list[str], offset: int, deadline: float, bo
 
 
 def run(url: str, questions: list[str], clients: int, duration: float, body: dict,
-        bad_every: int = 0) -> tuple[Tally, float]:
+        bad_every: int = 0, churn: list[str] | None = None) -> tuple[Tally, float]:
     tally = Tally()
     started = time.perf_counter()
     deadline = started + duration
     step = max(1, len(questions) // clients)
     threads = [threading.Thread(target=client_loop, args=(url, questions, i * step, deadline, body, tally, bad_every))
                for i in range(clients)]
+    if churn is not None:
+        threads.append(threading.Thread(target=churn_loop, args=(url, deadline, tally, churn)))
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     return tally, time.perf_counter() - started
+
+
+UPLOADS, REMOVALS = 5, 2
+
+
+def churn_loop(url: str, deadline: float, tally: Tally, done: list[str]) -> None:
+    """5 uploads and 2 removals spread over the run; any failure is an error of the run."""
+    steps = [("add", i) for i in range(UPLOADS)] + [("remove", i) for i in range(REMOVALS)]
+    gap = max(0.0, (deadline - time.perf_counter()) / (len(steps) + 1))
+    stamp = f"{os.getpid()}-{int(time.time())}"
+    with httpx.Client(base_url=url, timeout=120.0) as client:
+        for action, i in steps:
+            time.sleep(gap)
+            name = f"churn-{stamp}-{i}.md"
+            try:
+                if action == "add":
+                    text = (f"# Churn note {i}\n\nThe load test wrote note number {i} at {stamp}; "
+                            f"it names the code word churn{i}x{stamp}.\n")
+                    r = client.post("/api/documents", files=[("files", (name, text.encode(), "text/markdown"))])
+                    ok = r.status_code == 201
+                else:
+                    r = client.delete(f"/api/documents/{name[:-3]}")
+                    ok = r.status_code == 200
+                if ok:
+                    done.append(f"{action} {name}")
+                else:
+                    with tally.lock:
+                        tally.errors.append(f"{action} {name}: HTTP {r.status_code}: {r.text[:120]}")
+            except httpx.HTTPError as exc:
+                with tally.lock:
+                    tally.errors.append(f"{action} {name}: {type(exc).__name__}: {exc}")
 
 
 def free_port() -> int:
@@ -126,11 +166,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(index_dir: Path) -> Iterator[tuple[str, int]]:
+def served(index_dir: Path, documents_dir: Path | None = None) -> Iterator[tuple[str, int]]:
     """`rag serve` in a child process on a free loopback port, until the block ends: (url, pid)."""
     port = free_port()
+    env = dict(os.environ)
+    if documents_dir is not None:
+        env["RAG_DOCUMENTS_DIR"] = str(documents_dir)
     proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-                             "--index-dir", str(index_dir)], cwd=ROOT, stdout=subprocess.DEVNULL)
+                             "--index-dir", str(index_dir)], cwd=ROOT, stdout=subprocess.DEVNULL, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 180
@@ -184,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--retriever", default=None, help="hybrid, dense or bm25 (default: the server's)")
     parser.add_argument("--bad-every", type=int, default=0, metavar="N",
                         help="make every Nth request of each client a bad one that must get 422 (default: none)")
+    parser.add_argument("--churn", action="store_true",
+                        help=f"add {UPLOADS} and remove {REMOVALS} documents during the run (a copy of the index)")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = parser.parse_args(argv)
     if args.duration <= 0 or args.clients < 1 or args.bad_every < 0:
@@ -198,8 +243,14 @@ def main(argv: list[str] | None = None) -> int:
         # CPU seconds per request do not depend on what else the machine runs, unlike latency.
         server = psutil.Process(server_pid) if server_pid else None
         server_cpu, client_cpu = (sum(server.cpu_times()[:2]) if server else 0.0), time.process_time()
-        tally, elapsed = run(url, questions, args.clients, args.duration, body, args.bad_every)
+        churned: list[str] | None = [] if args.churn else None
+        tally, elapsed = run(url, questions, args.clients, args.duration, body, args.bad_every, churned)
         figures = report(tally, elapsed, args.clients)
+        if churned is not None:
+            figures["churn_done"] = len(churned)
+            if len(churned) != UPLOADS + REMOVALS and not tally.errors:
+                tally.errors.append(f"only {len(churned)} of {UPLOADS + REMOVALS} uploads and removals finished in time")
+            figures["errors"] = len(tally.errors)
         done = max(1, len(tally.latencies))
         figures["client_cpu_ms"] = round(1000 * (time.process_time() - client_cpu) / done, 2)
         if server:
@@ -210,6 +261,16 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.url:
         figures = measure(args.url.rstrip("/"), None)
+    elif args.churn:
+        import shutil
+        import tempfile
+
+        # Uploads change the index: the server gets a copy and a documents folder of its own.
+        with tempfile.TemporaryDirectory(prefix="rag-churn-") as tmp:
+            copy = Path(tmp) / "index"
+            shutil.copytree(args.index_dir, copy, ignore=shutil.ignore_patterns(".tmp-*", "*.lock"))
+            with served(copy, Path(tmp) / "documents") as (url, pid):
+                figures = measure(url, pid)
     else:
         with served(args.index_dir) as (url, pid):
             figures = measure(url, pid)
@@ -220,6 +281,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"POST /api/ask  {figures['clients']} clients  {figures['seconds']} s")
         print(f"requests   {figures['requests']}")
         print(f"errors     {figures['errors']}")
+        if "churn_done" in figures:
+            print(f"churn      {figures['churn_done']} of {UPLOADS + REMOVALS} uploads and removals done while asking")
         if args.bad_every:
             print(f"bad        {figures['bad_requests']} sent (each must get 422; any other status is an error)")
         print(f"throughput {figures['throughput_rps']} req/s   (target >= {TARGET_RPS:g})")

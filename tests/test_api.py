@@ -110,10 +110,11 @@ def test_ask_returns_the_contract(client, fake):
     assert body == fake.ask("Where will they meet?", 2, "bm25").to_dict()
     assert fake.calls[0] == ("Where will they meet?", 2, "bm25")
     a = body["answer"]
-    assert set(a) == {"text", "doc_id", "start", "end", "score", "sentence"}
+    assert set(a) == {"text", "doc_id", "start", "end", "score", "sentence", "page"}
+    assert a["page"] is None  # a text file has no pages
     assert SUMMIT[a["start"]:a["end"]] == a["text"] and 0 <= a["score"] <= 1
     for p in body["passages"]:
-        assert set(p) == {"rank", "doc_id", "title", "source", "chunk_id", "start", "end", "text", "score"}
+        assert set(p) == {"rank", "doc_id", "title", "source", "chunk_id", "start", "end", "text", "score", "page"}
         assert fake.document(p["doc_id"]).text[p["start"]:p["end"]] == p["text"]
 
 

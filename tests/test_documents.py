@@ -25,7 +25,7 @@ def test_folder_of_txt_md_html_and_bad_file_warns_once(tmp_path):
         "<html><head><title>Page</title><style>p{}</style><script>var x=1;</script></head>"
         "<body><p>Visible &amp; kept</p><script>hidden()</script></body></html>", encoding="utf-8")
     (tmp_path / "bad.txt").write_bytes(b"\xff\xfe\xfa not utf-8 \x80")
-    (tmp_path / "ignored.pdf").write_bytes(b"%PDF")
+    (tmp_path / "ignored.odt").write_bytes(b"PK\x03\x04")  # not a supported format
     warnings: list[str] = []
     docs = {d.doc_id: d for d in load_documents([tmp_path], warn=warnings.append)}
     assert set(docs) == {"a", "b", "c"}

@@ -230,3 +230,22 @@ def test_chunk_keys_are_stable_and_distinct():
     keys = {chunk_pk(d, h, n) for d in ("a", "b") for h in ("h1", "h2") for n in range(50)}
     assert len(keys) == 200 and all(0 <= k < 2**62 for k in keys)
     assert chunk_pk("a", "h1", 3) == chunk_pk("a", "h1", 3)
+
+
+def test_pdf_page_ranges_survive_milvus(tmp_path, corpus, uri):
+    from .doc_fixtures import write_pdf
+
+    write_pdf(corpus / "bridge.pdf", [["Harbour report", "The bridge opened in March."],
+                                      ["Costs", "The council paid 42 million euros."]])
+    s = _settings(tmp_path, uri)
+    _build(corpus, s)
+    store = MilvusStore.open(s.store)
+    try:
+        doc = store.document("bridge")
+        assert doc is not None and len(doc.pages) == 2
+        assert doc.page_at(doc.text.index("42 million")) == 2
+        listed = {d.doc_id: d for d in store.documents()}
+        assert listed["bridge"].pages == doc.pages and listed["bridge"].text == doc.text
+        assert all(d.pages == () for k, d in listed.items() if k != "bridge")
+    finally:
+        store.close()

@@ -14,23 +14,30 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, File, Form, Request, UploadFile
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag.errors import UserError
+from rag.library import UploadRejected
 from rag.settings import MAX_QUESTION_CHARS, RETRIEVERS, Settings
 from rag.validation import check_k, check_question, check_retriever, shown
 
 from .batching import Batcher, Unavailable
 from .guards import BodyGuard, HostGuard, NoSniff, env_allowed_hosts, env_max_body_bytes
+from .files import file_headers, original_file
 from .highlight import mark_span
-from .views import doc_href, result_view, source_name
+from .reload import IndexWatcher
+from .uploads import MULTIPART_OVERHEAD, Library
+from .views import doc_href, file_href, page_views, result_view, source_name
 
 HERE = Path(__file__).resolve().parent
 MAX_K = 50
@@ -73,6 +80,7 @@ class AnswerOut(BaseModel):
     end: int
     score: float = Field(ge=0, le=1)
     sentence: SentenceOut
+    page: int | None = Field(default=None, ge=1, description="1-based page of `start`; null for formats without pages")
 
 
 class PassageOut(BaseModel):
@@ -85,6 +93,7 @@ class PassageOut(BaseModel):
     end: int
     text: str
     score: float
+    page: int | None = Field(default=None, ge=1, description="1-based page of `start`; null for formats without pages")
 
 
 class AskResponse(BaseModel):
@@ -100,6 +109,21 @@ class DocumentOut(BaseModel):
     source: str
     characters: int
     url: str
+
+
+class AddedOut(BaseModel):
+    doc_id: str
+    title: str
+    url: str
+    pages: int = Field(description="pages of a PDF; 0 for formats without pages")
+
+
+class AddResponse(BaseModel):
+    added: list[AddedOut]
+
+
+class RemoveResponse(BaseModel):
+    removed: str
 
 
 class ErrorOut(BaseModel):
@@ -150,7 +174,8 @@ def _validation_message(exc: RequestValidationError) -> str:
 
 # -- the app -----------------------------------------------------------------------------------
 def create_app(assistant: Any, batch_workers: int = 1, max_queue: int | None = None,
-               allowed_hosts: tuple[str, ...] | None = None, max_body_bytes: int | None = None) -> FastAPI:
+               allowed_hosts: tuple[str, ...] | None = None, max_body_bytes: int | None = None,
+               reload_seconds: float | None = None) -> FastAPI:
     """The app over an already-loaded assistant (anything with ask_many, documents, document,
     health). Questions go through a ``Batcher``: one worker embeds a batch on one core while the other
     core serves HTTP; measured no slower than two workers, with a lower p99, on a busy 2-core machine.
@@ -158,11 +183,19 @@ def create_app(assistant: Any, batch_workers: int = 1, max_queue: int | None = N
     if max_queue is None:
         max_queue = _env_int("RAG_MAX_QUEUE", DEFAULT_MAX_QUEUE)
     batcher = Batcher(assistant, workers=batch_workers, max_queue=max_queue or None)
+    if reload_seconds is None:
+        reload_seconds = float(getattr(getattr(assistant, "settings", None), "reload_seconds", 0.0))
+    watcher = IndexWatcher(assistant, reload_seconds)
+    can_write = callable(getattr(assistant, "refresh", None)) and hasattr(assistant, "embedder") \
+        and getattr(getattr(assistant, "settings", None), "store", "") == "local"
+    library = Library(assistant) if can_write else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         batcher.start()  # a no-op the first time; after an earlier shutdown, the workers again
+        watcher.start()
         yield
+        watcher.close()
         batcher.close()
 
     app = FastAPI(title="rag — offline question answering",
@@ -171,8 +204,12 @@ def create_app(assistant: Any, batch_workers: int = 1, max_queue: int | None = N
                   version="0.1.0", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.assistant = assistant
     app.state.batcher = batcher
+    app.state.watcher = watcher
     # Outermost first: every response gets nosniff, then the Host is checked, then the body's size.
-    app.add_middleware(BodyGuard, max_bytes=env_max_body_bytes() if max_body_bytes is None else max_body_bytes)
+    # Uploads get their own, larger limit (the file's, plus room for the multipart framing).
+    upload_limit = (library.max_bytes + MULTIPART_OVERHEAD) if library is not None else 0
+    app.add_middleware(BodyGuard, max_bytes=env_max_body_bytes() if max_body_bytes is None else max_body_bytes,
+                       larger=(("/api/documents", upload_limit), ("/documents", upload_limit)) if library else ())
     app.add_middleware(HostGuard, allowed=env_allowed_hosts() if allowed_hosts is None else allowed_hosts)
     app.add_middleware(NoSniff)
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True, undefined=StrictUndefined,
@@ -187,6 +224,10 @@ def create_app(assistant: Any, batch_workers: int = 1, max_queue: int | None = N
     _mount_docs(app)
 
     def page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        context.setdefault("notice", None)
+        context.setdefault("problem", None)
+        context.setdefault("upload", {"csrf": library.csrf_token, "max_mb": library.max_bytes // 1_000_000,
+                                      "token": bool(library.token)} if library is not None else None)
         context.setdefault("retrievers", RETRIEVERS)
         context.setdefault("max_chars", MAX_QUESTION_CHARS)
         html = env.get_template(template).render(**context)
@@ -195,6 +236,23 @@ def create_app(assistant: Any, batch_workers: int = 1, max_queue: int | None = N
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse({"detail": _validation_message(exc)}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code != 405:
+            return await http_exception_handler(request, exc)
+        # Starlette's Allow names the first route on the path only; GET and POST /api/documents are two.
+        methods: set[str] = set()
+        for route in app.router.routes:
+            regex, route_methods = getattr(route, "path_regex", None), getattr(route, "methods", None)
+            if regex is not None and route_methods and regex.match(request.url.path):
+                methods |= set(route_methods)
+        return JSONResponse({"detail": "Method Not Allowed"}, status_code=405,
+                            headers={"Allow": ", ".join(sorted(methods))})
+
+    @app.exception_handler(UploadRejected)
+    async def _rejected(request: Request, exc: UploadRejected) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
 
     @app.exception_handler(UserError)
     async def _user_error(request: Request, exc: UserError) -> JSONResponse:
@@ -205,13 +263,20 @@ def create_app(assistant: Any, batch_workers: int = 1, max_queue: int | None = N
         return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": str(exc.retry_after)})
 
     # -- pages ---------------------------------------------------------------------------------
+    def home(status: int = 200, notice: str | None = None, problem: str | None = None) -> HTMLResponse:
+        form = {"q": "", "k": "", "retriever": default_retriever}
+        docs = sorted(assistant.documents(), key=lambda d: d.title.lower())
+        listed = [{"title": d.title, "href": doc_href(d.doc_id), "doc_id": d.doc_id,
+                   "remove": f"/documents/{quote(d.doc_id, safe='')}/remove"
+                   if library is not None and library.removable(d.source) else ""} for d in docs]
+        return page("index.html", status=status, form=form, error=None, result=None, answering=answering,
+                    documents=listed, notice=notice, problem=problem)
+
     @app.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
     def search_page(q: str | None = None, k: str | None = None, retriever: str | None = None) -> HTMLResponse:
         form = {"q": q or "", "k": k or "", "retriever": retriever or default_retriever}
         if q is None:
-            docs = sorted(assistant.documents(), key=lambda d: d.title.lower())
-            return page("index.html", form=form, error=None, result=None, answering=answering,
-                        documents=[{"title": d.title, "href": doc_href(d.doc_id)} for d in docs])
+            return home()
         try:
             question = check_question(q)
             k_raw = _int_or_raw(k)
@@ -229,6 +294,24 @@ def create_app(assistant: Any, batch_workers: int = 1, max_queue: int | None = N
         view = result_view(result, assistant.document)
         return page("index.html", form=form, error=None, result=view, answering=answering, documents=[])
 
+    @app.api_route("/doc/{doc_id:path}/file", methods=["GET", "HEAD"], include_in_schema=False)
+    def document_file(doc_id: str) -> Response:
+        doc = assistant.document(doc_id)
+        if doc is None:
+            # An id that itself ends in "/file" is a document page, not a file.
+            if assistant.document(f"{doc_id}/file") is not None:
+                return document_page(f"{doc_id}/file")
+            return page("error.html", status=404, title="Document not found",
+                        message=f"there is no document {shown(doc_id)} in the index")
+        found = original_file(doc)
+        if found is None:
+            return page("error.html", status=404, title="No original file",
+                        message=f"the document {shown(doc_id)} has no original file here (a corpus record, "
+                                "or the file was moved or deleted since it was indexed)")
+        path, media_type = found
+        return FileResponse(path, media_type=media_type, headers=file_headers(path),
+                            content_disposition_type="inline", filename=path.name)
+
     @app.api_route("/doc/{doc_id:path}", methods=["GET", "HEAD"], response_class=HTMLResponse,
                    include_in_schema=False)
     def document_page(doc_id: str, start: str | None = None, end: str | None = None) -> HTMLResponse:
@@ -242,8 +325,45 @@ def create_app(assistant: Any, batch_workers: int = 1, max_queue: int | None = N
         except UserError as exc:
             return page("error.html", status=422, title="Cannot show that part", message=str(exc))
         body = mark_span(doc.text, span[0], span[1], mark_id="hit") if span else doc.text
+        pages = page_views(doc.text, doc.pages, span) if doc.pages else []
         return page("doc.html", doc=doc, source=source_name(doc.source), body=body, span=span,
-                    characters=len(doc.text))
+                    characters=len(doc.text), pages=pages, span_page=doc.page_at(span[0]) if span else None,
+                    file_href=file_href(doc.doc_id) if original_file(doc) else "")
+
+    # -- adding and removing documents (no JavaScript: multipart form posts) ----------------------
+    def writable() -> Library:
+        if library is None:
+            raise UploadRejected("this server cannot add or remove documents", 503)
+        return library
+
+    @app.post("/documents", response_class=HTMLResponse, include_in_schema=False)
+    def form_add(request: Request, files: list[UploadFile] = File(default=[]), csrf: str = Form(""),
+                 token: str = Form("")) -> HTMLResponse:
+        try:
+            lib = writable()
+            lib.check_access(request, token)
+            lib.check_csrf(csrf)
+            if not [f for f in files if f.filename]:
+                raise UploadRejected("choose one or more files to add")
+            added = [lib.add(f.filename or "document", f.file.read(lib.max_bytes + 1)) for f in files if f.filename]
+        except UploadRejected as exc:
+            return home(exc.status, problem=str(exc))
+        except UserError as exc:
+            return home(422, problem=str(exc))
+        return home(notice="added " + ", ".join(f"{a.title} ({a.path.name})" for a in added))
+
+    @app.post("/documents/{doc_id:path}/remove", response_class=HTMLResponse, include_in_schema=False)
+    def form_remove(request: Request, doc_id: str, csrf: str = Form(""), token: str = Form("")) -> HTMLResponse:
+        try:
+            lib = writable()
+            lib.check_access(request, token)
+            lib.check_csrf(csrf)
+            lib.remove(doc_id)
+        except UploadRejected as exc:
+            return home(exc.status, problem=str(exc))
+        except UserError as exc:
+            return home(422, problem=str(exc))
+        return home(notice=f"removed {doc_id}")
 
     # -- API -----------------------------------------------------------------------------------
     @app.post("/api/ask", response_model=AskResponse, responses=ERRORS, tags=["api"],
@@ -261,6 +381,35 @@ def create_app(assistant: Any, batch_workers: int = 1, max_queue: int | None = N
         return JSONResponse([{"doc_id": d.doc_id, "title": d.title, "source": d.source,
                               "characters": len(d.text), "url": doc_href(d.doc_id)}
                              for d in assistant.documents()])
+
+    write_errors: dict[int | str, dict[str, Any]] = {
+        401: {"model": ErrorOut, "description": "a token is needed (clients not on this machine)"},
+        403: {"model": ErrorOut, "description": "writing is off for this client, or the request came from another site"},
+        404: {"model": ErrorOut, "description": "no such document"},
+        409: {"model": ErrorOut, "description": "already there (same content), or not an uploaded document"},
+        413: {"model": ErrorOut, "description": "the file is over the size limit"},
+        415: {"model": ErrorOut, "description": "the type is not supported, or the content is not what the name says"},
+        422: {"model": ErrorOut, "description": "the file cannot be indexed (e.g. a PDF without a text layer)"},
+    }
+
+    # Only a server that can write advertises the write endpoints (in the schema too).
+    if library is not None:
+        @app.post("/api/documents", status_code=201, response_model=AddResponse, responses=write_errors, tags=["api"],
+                  summary="Add documents (multipart field `files`; .txt .md .html .pdf .docx) and index them")
+        def api_add(request: Request, files: list[UploadFile] = File(...)) -> JSONResponse:
+            lib = writable()
+            lib.check_access(request)
+            added = [lib.add(f.filename or "document", f.file.read(lib.max_bytes + 1)) for f in files]
+            return JSONResponse({"added": [{"doc_id": a.doc_id, "title": a.title, "url": doc_href(a.doc_id),
+                                            "pages": a.pages} for a in added]}, status_code=201)
+
+        @app.delete("/api/documents/{doc_id:path}", response_model=RemoveResponse, responses=write_errors, tags=["api"],
+                    summary="Remove an uploaded document (its file is deleted) from the index")
+        def api_remove(request: Request, doc_id: str) -> JSONResponse:
+            lib = writable()
+            lib.check_access(request)
+            lib.remove(doc_id)
+            return JSONResponse({"removed": doc_id})
 
     @app.get("/healthz", tags=["api"], summary="The loaded index (documents, chunks, model) and readiness")
     def healthz() -> dict[str, Any]:

@@ -92,17 +92,28 @@ class HostGuard:
 
 
 class BodyGuard:
-    def __init__(self, app: ASGIApp, max_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int = DEFAULT_MAX_BODY_BYTES,
+                 larger: Iterable[tuple[str, int]] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # (path prefix, limit) for POSTs that carry files: uploads.
+        self.larger = tuple(larger)
+
+    def limit(self, scope: Scope) -> int:
+        if scope.get("method") == "POST":
+            for prefix, limit in self.larger:
+                if scope.get("path", "").startswith(prefix):
+                    return max(limit, self.max_bytes)
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        too_large = {"detail": f"the request body is larger than the limit of {self.max_bytes} bytes"}
+        max_bytes = self.limit(scope)
+        too_large = {"detail": f"the request body is larger than the limit of {max_bytes} bytes"}
         declared = _header(scope, b"content-length")
-        if declared is not None and (not declared.strip().isdigit() or int(declared) > self.max_bytes):
+        if declared is not None and (not declared.strip().isdigit() or int(declared) > max_bytes):
             await _reply(send, 413, too_large)
             return
         # Read the body here, at most max_bytes of it, then hand it on whole: nothing larger is
@@ -115,7 +126,7 @@ class BodyGuard:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
+            if size > max_bytes:
                 await _reply(send, 413, too_large)
                 return
             chunks.append(chunk)

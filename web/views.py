@@ -8,7 +8,7 @@ from pathlib import PurePath
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from rag.records import Answer, Passage, Result
 
@@ -21,6 +21,12 @@ def doc_href(doc_id: str, start: int | None = None, end: int | None = None) -> s
     if start is None or end is None:
         return path
     return f"{path}?{urlencode({'start': start, 'end': end})}#hit"
+
+
+def file_href(doc_id: str, page: int | None = None) -> str:
+    """The original file as indexed; browsers' PDF viewers open ``#page=N`` at that page."""
+    path = f"/doc/{quote(doc_id, safe='')}/file"
+    return f"{path}#page={page}" if page else path
 
 
 def source_name(source: str) -> str:
@@ -45,6 +51,8 @@ class AnswerView:
     sentence: Markup
     href: str
     span: str
+    page: int | None = None
+    file_href: str = ""
 
     @property
     def percent(self) -> int:
@@ -62,6 +70,8 @@ class PassageView:
     href: str
     span: str
     has_answer: bool
+    page: int | None = None
+    file_href: str = ""
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,8 @@ def _contains(p: Passage, a: Answer | None) -> bool:
 
 
 def answer_view(answer: Answer, document: Any, title: str) -> AnswerView:
+    # The page is the one whose range holds the answer's start (None for formats without pages).
+    page = answer.page if answer.page is not None else (document.page_at(answer.start) if document else None)
     """The answer marked inside its sentence, sliced from the document text (document offsets)."""
     if document is not None and 0 <= answer.sentence_start <= answer.start <= answer.end <= answer.sentence_end \
             <= len(document.text):
@@ -88,7 +100,8 @@ def answer_view(answer: Answer, document: Any, title: str) -> AnswerView:
         sentence = mark_span(answer.text, 0, len(answer.text))
     return AnswerView(text=answer.text, doc_id=answer.doc_id, title=title, score=float(answer.score),
                       sentence=sentence, href=doc_href(answer.doc_id, answer.start, answer.end),
-                      span=f"{answer.start}–{answer.end}")
+                      span=f"{answer.start}–{answer.end}", page=page,
+                      file_href=file_href(answer.doc_id, page) if page else "")
 
 
 def passage_view(p: Passage, answer: Answer | None, stems: frozenset[str]) -> PassageView:
@@ -100,7 +113,8 @@ def passage_view(p: Passage, answer: Answer | None, stems: frozenset[str]) -> Pa
         text = mark_words(c.text, stems)
     return PassageView(rank=p.rank, doc_id=c.doc_id, title=p.title or c.doc_id, source=source_name(p.source),
                        score=float(p.score), text=text, href=doc_href(c.doc_id, c.start, c.end),
-                       span=f"{c.start}–{c.end}", has_answer=has_answer)
+                       span=f"{c.start}–{c.end}", has_answer=has_answer, page=p.page,
+                       file_href=file_href(c.doc_id, p.page) if p.page else "")
 
 
 def result_view(result: Result, document_of: Any) -> ResultView:
@@ -120,3 +134,25 @@ def result_view(result: Result, document_of: Any) -> ResultView:
         passages=[passage_view(p, result.answer, stems) for p in result.passages],
         milliseconds=round(total * 1000) if total is not None else None,
     )
+
+
+@dataclass(frozen=True)
+class PageView:
+    number: int
+    body: Markup
+
+
+def page_views(text: str, pages: tuple[tuple[int, int], ...], span: tuple[int, int] | None) -> list[PageView]:
+    """Each page's text, with the part of the highlighted span that falls on it marked; the first
+    marked piece carries id="hit" so #hit scrolls to it."""
+    out: list[PageView] = []
+    hit_given = False
+    for number, (start, end) in enumerate(pages, 1):
+        piece = text[start:end]
+        if span and span[0] < end and start < span[1] or (span and span[0] == span[1] and start <= span[0] <= end):
+            body = mark_span(piece, span[0] - start, span[1] - start, mark_id=None if hit_given else "hit")
+            hit_given = True
+        else:
+            body = escape(piece)
+        out.append(PageView(number, body))
+    return out

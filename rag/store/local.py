@@ -104,8 +104,10 @@ def write_index(index_dir: Path, manifest: dict[str, Any], contents: IndexConten
         tmp.mkdir()
         with (tmp / "documents.jsonl").open("w", encoding="utf-8") as fh:
             for doc in contents.documents:
-                fh.write(json.dumps({"doc_id": doc.doc_id, "title": doc.title, "source": doc.source,
-                                     "text": doc.text}, ensure_ascii=False) + "\n")
+                row = {"doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "text": doc.text}
+                if doc.pages:  # only paged formats: indexes of text files stay byte for byte as before
+                    row["pages"] = [list(r) for r in doc.pages]
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
         np.save(tmp / "chunks.npy", contents.chunk_rows.astype(np.int64))
         np.save(tmp / "vectors.npy", contents.vectors.astype(np.float32))
         np.save(tmp / "sentences.npy", contents.sentence_rows.astype(np.int64))
@@ -230,7 +232,9 @@ class LocalStore:
             with (version / "documents.jsonl").open(encoding="utf-8") as fh:
                 for line in fh:
                     row = json.loads(line)
-                    documents.append(Document(row["doc_id"], row["title"], row["source"], row["text"]))
+                    # Indexes written before page ranges existed have no "pages": their documents have none.
+                    pages = tuple((int(a), int(b)) for a, b in row.get("pages", ()))
+                    documents.append(Document(row["doc_id"], row["title"], row["source"], row["text"], pages))
             chunk_rows = np.load(version / "chunks.npy", mmap_mode="r" if mmap else None)
             flags = faiss.IO_FLAG_MMAP if mmap else 0
             dense = faiss.read_index(str(version / "dense.faiss"), flags)

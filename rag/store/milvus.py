@@ -7,7 +7,8 @@ a Milvus server or cluster. Three collections hold an index:
                    into a sparse vector), the dense vector, and its document's title, source and hash,
                    so a citation needs no second lookup
     rag_documents  the full document texts (for /doc/ and the answerer's sentence offsets), split into
-                   parts because a VARCHAR holds at most 65,535 bytes
+                   parts 0, 1, ... because a VARCHAR holds at most 65,535 bytes; a paged document's page
+                   ranges as JSON in parts -1, -2, ... (collections written before pages have none)
     rag_meta       one row: format, model name/fingerprint/dimension, chunker settings, counts
 
 Rows of the Store interface are the chunk rows' primary keys. A key is a hash of (doc_id, content
@@ -45,6 +46,8 @@ DOCUMENTS = "rag_documents"
 META = "rag_meta"
 # A VARCHAR's limit is 65,535 bytes; 16,000 characters stay under it even at 4 bytes a character.
 PART_CHARS = 16_000
+# Page ranges of up to ~100,000 pages (16,000 characters of JSON a part).
+_MAX_PAGE_PARTS = 100
 MAX_VARCHAR = 65_535
 # Milvus caps one search's limit at 16,384.
 MAX_LIMIT = 16_384
@@ -254,7 +257,8 @@ class MilvusStore:
         return doc
 
     def documents(self) -> list[Document]:
-        rows = _query_all(self.client, DOCUMENTS, "part >= 0", ["doc_id", "part", "title", "source", "text"])
+        rows = _query_all(self.client, DOCUMENTS, f"part >= {-_MAX_PAGE_PARTS}",
+                          ["doc_id", "part", "title", "source", "text"])
         return _assemble(rows)
 
     # -- search ----------------------------------------------------------------------------------
@@ -321,8 +325,23 @@ def _assemble(rows: list[dict[str, Any]]) -> list[Document]:
     docs = []
     for doc_id, ps in parts.items():
         ps.sort(key=lambda r: int(r["part"]))
-        docs.append(Document(doc_id, ps[0]["title"], ps[0]["source"], "".join(p["text"] for p in ps)))
+        text_parts = [p for p in ps if int(p["part"]) >= 0]
+        # Page parts -1, -2, ... sort before the text, in reverse: their JSON reads from -1 down.
+        page_json = "".join(p["text"] for p in reversed([p for p in ps if int(p["part"]) < 0]))
+        pages = tuple((int(a), int(b)) for a, b in json.loads(page_json)) if page_json else ()
+        head = text_parts[0] if text_parts else ps[0]
+        docs.append(Document(doc_id, head["title"], head["source"], "".join(p["text"] for p in text_parts), pages))
     return docs
+
+
+def page_parts(doc: Document) -> list[str]:
+    """The document's page ranges as JSON, in pieces that fit a VARCHAR (stored as parts -1, -2, ...)."""
+    if not doc.pages:
+        return []
+    blob = json.dumps([list(r) for r in doc.pages], separators=(",", ":"))
+    pieces = [blob[i:i + PART_CHARS] for i in range(0, len(blob), PART_CHARS)]
+    # Past the limit the pages are left out (answers then say no page) rather than cut into bad JSON.
+    return pieces if len(pieces) <= _MAX_PAGE_PARTS else []
 
 
 def encode_sentences(spans: Sequence[tuple[int, int]], vectors: np.ndarray) -> str:
@@ -589,6 +608,10 @@ def build_milvus_index(paths: Sequence[str | Path], settings: Any, embedder: Any
                 doc_rows.append({"key": f"{d.doc_id}#{p}", "doc_id": d.doc_id, "part": p, "title": d.title[:1000],
                                  "source": d.source[:1000], "content_hash": d.content_hash, "text": piece,
                                  "unused": [0.0, 0.0]})
+            for p, piece in enumerate(page_parts(d), 1):
+                doc_rows.append({"key": f"{d.doc_id}#pages{p}", "doc_id": d.doc_id, "part": -p,
+                                 "title": d.title[:1000], "source": d.source[:1000], "content_hash": d.content_hash,
+                                 "text": piece, "unused": [0.0, 0.0]})
         for batch in _batches(doc_rows, 200):
             client.upsert(DOCUMENTS, list(batch))
         _delete_stale(client, DOCUMENTS, "key", stale_docs, {r["key"] for r in doc_rows})
