@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from .answer.reader import Reader
 from .embedding import Embedder
 from .errors import IndexIncompatible, UserError
 from .records import Document, Result
@@ -16,10 +18,22 @@ from .store import open_store
 from .validation import check_k, check_question, check_retriever
 
 
-class Assistant:
-    """A loaded index, the embedding model and the answerer; ``ask`` answers one question.
+def make_answerer(settings: Settings, embedder: Embedder) -> Any:
+    """The answer stage the settings choose, loaded: the rules, or the trained reader (a missing or
+    damaged reader is one clear error here, before any question)."""
+    if settings.answerer == "reader":
+        reader = Reader(settings.reader, settings.model, settings.answer_threshold)
+        reader.warm_up()
+        return reader
+    from .answering import Answerer
 
-    Thread-safe for concurrent ``ask`` calls: the store is read-only and the model is stateless."""
+    return Answerer(settings, embedder)
+
+
+class Assistant:
+    """A loaded index, the embedding model and the reader; ``ask`` answers one question.
+
+    Thread-safe for concurrent ``ask`` calls: the store is read-only and the models are stateless."""
 
     def __init__(self, store: Any, embedder: Embedder, settings: Settings, answerer: Any = None) -> None:
         self.store = store
@@ -27,6 +41,7 @@ class Assistant:
         self.settings = settings
         self.retriever = Retriever(store, embedder, settings)
         self.answerer = answerer
+        self._refresh_lock = threading.Lock()
 
     @classmethod
     def load(cls, index_dir: str | Path | None = None, settings: Settings | None = None,
@@ -43,12 +58,7 @@ class Assistant:
                 f"(dimension {info.dimension}) but the model in use is {settings.model} "
                 f"(dimension {embedder.dimension}): rebuild it with: rag index --index-dir {settings.index_dir} PATH ..., "
                 "or set RAG_MODEL to the model it was built with")
-        answerer = None
-        if answer:
-            from .answering import Answerer
-
-            answerer = Answerer(settings, embedder)
-        return cls(store, embedder, settings, answerer)
+        return cls(store, embedder, settings, make_answerer(settings, embedder) if answer else None)
 
     # -- questions ---------------------------------------------------------------------------
     def ask(self, question: str, k: int | None = None, retriever: str | None = None) -> Result:
@@ -80,35 +90,82 @@ class Assistant:
             except UserError as exc:
                 checked.append(exc)
         good = [q for q in checked if isinstance(q, str)]
-        needs_vector = retriever != "bm25" or self.answerer is not None
-        vectors = self.embedder.encode(good) if good and needs_vector else None
-        i = 0
+        vectors = self.embedder.encode(good) if good and self._needs_vector(retriever) else None
+        results = [self._retrieve(q, k, retriever, vectors[i] if vectors is not None else None)
+                   for i, q in enumerate(good)]
+        # One batched reading pass over every question's passages.
+        self._read(results)
+        done = iter(results)
         for q in checked:
-            if isinstance(q, UserError):
-                yield q
-                continue
-            vector = vectors[i] if vectors is not None else None
-            i += 1
-            yield self._answer(q, k, retriever, vector)
+            yield q if isinstance(q, UserError) else next(done)
 
     def _answer(self, question: str, k: int, retriever: str, vector: Any) -> Result:
+        result = self._retrieve(question, k, retriever, vector)
+        self._read([result])
+        return result
+
+    def _retrieve(self, question: str, k: int, retriever: str, vector: Any) -> Result:
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        if vector is None and retriever == "bm25" and self.answerer is not None:
-            # BM25 needs no question vector, but the answerer scores sentences with it.
+        if vector is None and self._needs_vector(retriever):
+            # BM25 needs no question vector, but the rules score sentences with it.
             vector = self.embedder.encode_query(question)
             timings["embed"] = time.perf_counter() - started
         passages = self.retriever.search(question, k, retriever, vector=vector, timings=timings)
-        answer, alternatives = None, []
-        if self.answerer is not None:
-            t = time.perf_counter()
-            # The answer comes from the best few passages whatever k is, so `-k 100` (or eval at
-            # k=10) gives the same answer as the default k and costs no more to answer.
-            answer, alternatives = self.answerer.answer(question, passages[:self.settings.answer_passages])
-            timings["answer"] = time.perf_counter() - t
         timings["total"] = time.perf_counter() - started
-        return Result(question=question, answer=answer, alternatives=alternatives, passages=passages,
-                      timings=timings)
+        return Result(question=question, answer=None, alternatives=[], passages=passages, timings=timings)
+
+    def _read(self, results: list[Result]) -> None:
+        if self.answerer is None or not results:
+            return
+        t = time.perf_counter()
+        # The answer comes from the best few passages whatever k is, so `-k 100` (or eval at k=10) gives
+        # the same answer as the default k and costs no more to read.
+        items = [(r.question, r.passages[:self.settings.answer_passages]) for r in results]
+        if isinstance(self.answerer, Reader):
+            read = self.answerer.answer_many(items)  # one batched forward pass for every question
+        else:
+            read = [self.answerer.answer(q, passages) for q, passages in items]
+        share = (time.perf_counter() - t) / len(results)
+        for r, (answer, alternatives) in zip(results, read):
+            r.answer, r.alternatives = answer, alternatives
+            r.timings["answer"] = share
+            r.timings["total"] += share
+
+    def _needs_vector(self, retriever: str) -> bool:
+        # The rules blend each sentence's cosine to the question into its score; the reader needs none.
+        return retriever != "bm25" or (self.answerer is not None and not isinstance(self.answerer, Reader))
+
+    # -- live index --------------------------------------------------------------------------
+    def index_version(self) -> str | None:
+        """The local index version this assistant serves (None for other stores, which change in place)."""
+        path = getattr(self.store, "path", None)
+        return str(path) if path is not None and self.settings.store == "local" else None
+
+    def refresh(self) -> bool:
+        """Switch to the index's current version if a build (``rag index``, an upload) made a new one.
+
+        The new store is loaded beside the old one and swapped in with plain attribute assignments:
+        a question in flight finishes on the store it started with, and nothing restarts. An index the
+        loaded model cannot read is refused with IndexIncompatible, and the old one stays in use."""
+        if self.index_version() is None:
+            return False
+        from .store.local import current_version
+
+        with self._refresh_lock:
+            current = current_version(self.settings.index_dir)
+            if current is None or str(current) == self.index_version():
+                return False
+            store = open_store(self.settings.index_dir, self.settings.store)
+            info = store.info
+            if info.model_fingerprint != self.embedder.fingerprint or info.dimension != self.embedder.dimension:
+                raise IndexIncompatible(f"the new index at {info.location} was built with the model {info.model}, "
+                                        f"not the one this server runs: keeping the index it loaded")
+            # The retriever first: a reader of .store then sees the new documents no earlier than the
+            # passages that cite them.
+            self.retriever = Retriever(store, self.embedder, self.settings)
+            self.store = store
+            return True
 
     # -- documents ---------------------------------------------------------------------------
     def documents(self) -> list[Document]:

@@ -7,7 +7,7 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -39,7 +39,13 @@ def cmd_index(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.faiss:
         settings = settings.with_(faiss_index=args.faiss)
-    paths = args.paths or ["seeds"]
+    # No path: the paths the index was built from (and the uploads); with paths, the uploads are kept.
+    from .library import index_sources
+
+    sources, note = index_sources(settings, args.paths) if settings.store == "local" else (args.paths, "")
+    paths = sources or ["seeds"]
+    if note:
+        print(f"note: {note}", file=sys.stderr)
     if settings.store != "local":
         from .store.milvus import build_milvus_index
 
@@ -71,31 +77,71 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ask_batch(assistant, args: argparse.Namespace) -> int:
-    lines = (line.rstrip("\n") for line in sys.stdin)
-    questions: list[str] = []
+BATCH_LINES = 64  # questions embedded together; a batch that fails is retried one question at a time
 
-    def feed():
-        for line in lines:
-            questions.append(line)
-            yield line
+
+def _stdin_questions() -> Iterator[str]:
+    """One question a line. A line that is not UTF-8 keeps its bad bytes as lone surrogates
+    (surrogateescape), so the shared check turns it into that line's error row, not a crash."""
+    binary = getattr(sys.stdin, "buffer", None)
+    if binary is None:
+        yield from (line.rstrip("\n") for line in sys.stdin)
+        return
+    for raw in binary:
+        yield raw.decode("utf-8", "surrogateescape").removesuffix("\n").removesuffix("\r")
+
+
+def _printable(question: str) -> str:
+    """The question as it can be printed: undecodable bytes become U+FFFD."""
+    return question.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _answer_batch(assistant, questions: list[str], args: argparse.Namespace) -> list[object]:
+    """One result or error per question. If the whole batch fails, each question is asked alone,
+    so one question that breaks the model costs only its own row."""
+    try:
+        return list(assistant.ask_many(questions, k=args.k, retriever=args.retriever))
+    except Exception:
+        pass
+    out: list[object] = []
+    for q in questions:
+        try:
+            out.extend(assistant.ask_many([q], k=args.k, retriever=args.retriever))
+        except Exception as exc:
+            out.append(exc)
+    return out
+
+
+def _ask_batch(assistant, args: argparse.Namespace) -> int:
+    from .render import render_text
 
     out = sys.stdout
-    for i, result in enumerate(assistant.ask_many(feed(), k=args.k, retriever=args.retriever)):
-        if isinstance(result, UserError):
-            row = {"question": questions[i], "error": str(result)}
-        elif args.json:
-            row = result.to_dict()
-        else:
-            row = None
-        if row is not None:
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
-        else:
-            from .render import render_text
+    failed = 0
+    batch: list[str] = []
 
-            out.write(render_text(result, color=False) + "\n\n")  # type: ignore[arg-type]
-    out.flush()
-    return 0
+    def flush() -> None:
+        nonlocal failed
+        for question, result in zip(batch, _answer_batch(assistant, batch, args)):
+            if isinstance(result, Exception):
+                error = str(result) if isinstance(result, UserError) else \
+                    f"could not answer this question ({type(result).__name__}: {result})"
+                failed += not isinstance(result, UserError)
+                out.write(json.dumps({"question": _printable(question), "error": error}, ensure_ascii=False) + "\n")
+            elif args.json:
+                out.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+            else:
+                out.write(render_text(result, color=False) + "\n\n")  # type: ignore[arg-type]
+        out.flush()
+        batch.clear()
+
+    for question in _stdin_questions():
+        batch.append(question)
+        if len(batch) >= BATCH_LINES:
+            flush()
+    if batch:
+        flush()
+    # User errors are rows like any answer; a question the program itself failed on is a failure.
+    return 1 if failed else 0
 
 
 # -- serve -------------------------------------------------------------------------------------
@@ -133,6 +179,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return run_cli(args, _settings(args))
 
 
+# -- train-reader -------------------------------------------------------------------------------
+def cmd_train_reader(args: argparse.Namespace) -> int:
+    from .train.command import run_from_args
+
+    return run_from_args(args)
+
+
 class _Parser(argparse.ArgumentParser):
     """Usage mistakes are one line too: what is wrong and where to look."""
 
@@ -156,8 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", help="build or update the index from files and folders",
                        description="Make the index hold exactly the documents under PATH...: new or changed "
                                    "documents are embedded, unchanged ones reused, missing ones dropped.")
-    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (.txt .md .html corpus.jsonl); "
-                                                            "default: seeds/")
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="files or folders (.txt .md .html .pdf .docx corpus.jsonl); default: the paths the index "
+                        "was built from, or seeds/; the documents folder of uploads is always kept")
     p.add_argument("--faiss", choices=["auto", "flat", "hnsw", "ivf"], default=None,
                    help="FAISS structure (default auto: exact when small, approximate when large)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -191,7 +245,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     p.add_argument("--beir", type=Path, default=None, metavar="DIR",
                    help="evaluate on a BEIR-layout dataset (corpus.jsonl, queries.jsonl, qrels/test.tsv)")
-    p.add_argument("--cache-dir", type=Path, default=None, help="where BEIR indexes are kept (default .cache/beir)")
+    p.add_argument("--cache-dir", type=Path, default=None,
+                   help="where BEIR and SQuAD indexes are kept (default .cache/beir, .cache/squad)")
+    p.add_argument("--squad", type=Path, default=None, metavar="FILE",
+                   help="evaluate the answer reader on a SQuAD-format file (.json or .json.gz)")
+    p.add_argument("--squad-mode", choices=["reader", "e2e", "both"], default="both",
+                   help="reader: gold paragraph only; e2e: retrieval over the file's paragraphs, then reading")
+    p.add_argument("--limit", type=_positive_int, default=None, help="SQuAD questions to sample (fixed seed)")
     p.add_argument("--report", type=Path, default=None, help="report path (default eval/report.md)")
     p.add_argument("--no-report", action="store_true", help="do not write the report and chart")
     common(p)
@@ -212,6 +272,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     common(p)
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("train-reader", help="train the answer reader on SQuAD 2.0-format data",
+                       description="Fine-tune the span reader from the shipped MiniLM on open QA data, validate, "
+                                   "calibrate its score and choose its no-answer threshold on the validation split.")
+    from .train.options import add_arguments
+
+    add_arguments(p)
+    p.set_defaults(func=cmd_train_reader)
     return parser
 
 
@@ -233,6 +301,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # a failure no check foresaw: still one line; -v shows the traceback
+        if args.verbose:
+            raise
+        print(f"error: {type(exc).__name__}: {str(exc)[:300]} (run with -v for the traceback)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

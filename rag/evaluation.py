@@ -30,6 +30,7 @@ from .settings import RETRIEVERS, Settings
 RECALL_CUTOFFS = (1, 5, 10)
 DEFAULT_REPORT = Path("eval/report.md")
 CHART_NAME = "recall_at_k.png"
+RELIABILITY_CHART = "reliability.png"
 
 
 # -- the question set --------------------------------------------------------------------------
@@ -226,15 +227,15 @@ def evaluate_retriever(assistant: Any, questions: Sequence[EvalQuestion], retrie
 
 
 def load_assistant(settings: Settings) -> tuple[Any, bool]:
-    """The assistant with its answerer, or without one if the answerer is not installed yet
-    (then the answer metrics are reported as not available rather than as all-null answers)."""
+    """The assistant with its answerer, or without one when the reader cannot be loaded (then the answer
+    metrics are reported as not available rather than as all-null answers, and a note says why)."""
+    from .answer.reader import ReaderUnavailable
     from .assistant import Assistant
 
     try:
         return Assistant.load(settings=settings, answer=True), True
-    except ModuleNotFoundError as exc:
-        if exc.name != "rag.answering":
-            raise
+    except ReaderUnavailable as exc:
+        print(f"note: {exc}; answer metrics are n/a", file=sys.stderr)
         return Assistant.load(settings=settings, answer=False), False
 
 
@@ -253,11 +254,23 @@ def run_eval(assistant: Any, questions: Sequence[EvalQuestion], retrievers: Iter
         "documents": info.documents,
         "chunks": info.chunks,
         "model": info.model,
+        "reader": _reader_card(assistant.answerer),
         "seconds": time.perf_counter() - started,
         # Latencies mean little without the machine's load: say how busy it was.
         "load_average_1min": os.getloadavg()[0], "cpus": os.cpu_count(),
         "retrievers": rows,
     }
+
+
+def _reader_card(reader: Any) -> dict[str, Any] | None:
+    """The reader's threshold and its calibration on its validation split (from reader.json)."""
+    config = getattr(reader, "config", None)
+    if config is None:
+        return None
+    validation = config.training.get("validation", {})
+    return {"threshold": reader.threshold, "validation_threshold": config.threshold,
+            "calibration": config.calibration, "reliability": validation.get("reliability", []),
+            "ece": validation.get("ece"), "fit_questions": validation.get("fit_questions")}
 
 
 # -- output ------------------------------------------------------------------------------------
@@ -312,6 +325,48 @@ def write_chart(figures: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+def write_reliability_chart(card: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = card["reliability"]
+    fig, ax = plt.subplots(figsize=(4.5, 4.5), dpi=110)
+    ax.plot([0, 1], [0, 1], ls="--", color="grey", label="perfect calibration")
+    ax.plot([r[0] for r in rows], [r[1] for r in rows], marker="o", label="reader")
+    for p, a, n in rows:
+        ax.annotate(str(n), (p, a), textcoords="offset points", xytext=(4, -10), fontsize=7)
+    ax.axvline(card["validation_threshold"], color="tab:red", lw=1, label="threshold")
+    ax.set_xlabel("predicted probability that the answer is right")
+    ax.set_ylabel("share of answers that were right")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_title("Reader calibration (validation split)")
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _calibration_lines(card: dict[str, Any] | None, chart: Path | None) -> list[str]:
+    if not card or not card["reliability"]:
+        return []
+    ece = card.get("ece")
+    lines = ["## Reader calibration", "",
+             f"The answer's `score` is the probability that it is right, Platt-scaled on the reader's validation "
+             f"split ({card.get('fit_questions')} questions, each read with its gold paragraph and four BM25 "
+             f"distractors); below {card['threshold']:.3f} the assistant answers null. The reliability curve "
+             f"is measured on the other half of that split"
+             + (f" (expected calibration error {ece:.3f})." if ece is not None else "."), ""]
+    if chart is not None:
+        lines += [f"![Reliability curve]({RELIABILITY_CHART})", ""]
+    lines += ["| predicted (mean) | right (share) | answers |", "|---|---|---|"]
+    lines += [f"| {p:.2f} | {a:.2f} | {n} |" for p, a, n in card["reliability"]]
+    return lines + [""]
+
+
 def render_report(figures: dict[str, Any], set_path: Path, chart: Path | None) -> str:
     lines = [
         "# Evaluation report",
@@ -328,7 +383,8 @@ def render_report(figures: dict[str, Any], set_path: Path, chart: Path | None) -
     if chart is not None:
         lines += [f"![Recall@k by retriever]({chart.name})", ""]
     if not figures["answerer"]:
-        lines += ["The answerer is not installed, so the answer columns are n/a.", ""]
+        lines += ["The answerer could not be loaded, so the answer columns are n/a.", ""]
+    lines += _calibration_lines(figures.get("reader"), chart)
     lines += [
         "## What the columns mean",
         "",
@@ -381,16 +437,20 @@ def run_cli(args: argparse.Namespace, settings: Settings) -> int:
         from .beir import run_cli as run_beir
 
         return run_beir(args, settings)
+    if getattr(args, "squad", None):
+        from .squad_eval import run_cli as run_squad
+
+        return run_squad(args, settings)
     questions = load_eval_set(args.eval_set)
     retrievers = list(RETRIEVERS) if args.retriever == "all" else [args.retriever]
     assistant, answers = load_assistant(settings)
-    if not answers:
-        print("note: the answerer (rag.answering) is not installed: answer metrics are n/a", file=sys.stderr)
     figures = run_eval(assistant, questions, retrievers, args.k, answers)
     if not args.no_report:
         report = args.report or DEFAULT_REPORT
         chart = report.with_name(CHART_NAME)
         write_chart(figures, chart)
+        if figures.get("reader") and figures["reader"]["reliability"]:
+            write_reliability_chart(figures["reader"], report.with_name(RELIABILITY_CHART))
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text(render_report(figures, args.eval_set, chart), encoding="utf-8")
         figures["report"], figures["chart"] = str(report), str(chart)

@@ -1,0 +1,170 @@
+"""The product's reader: a question and its retrieved passages -> the answer span, its sentence, a
+calibrated score, and the alternatives; or None ("no answer in these documents").
+
+Construction is cheap; ``warm_up()`` loads the model (the first ``answer`` does it otherwise)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import UserError
+from ..qa_metrics import normalize_answer
+from ..records import Answer, Passage
+from ..sentences import sentence_spans
+from .calibration import sigmoid
+from .decode import Span
+
+MAX_ALTERNATIVES = 3
+# Spans kept per passage before the answer and its alternatives are chosen.
+SPANS_PER_PASSAGE = 5
+
+FIX_READER = ("reinstall the project (git checkout models/reader), train one with `rag train-reader`, "
+              "or ask with --no-answer for passages only")
+
+
+class ReaderUnavailable(UserError):
+    pass
+
+
+@dataclass(frozen=True)
+class Found:
+    """A span placed in its document: the reader's margin over no-answer and its calibrated probability."""
+
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    logit: float       # start + end logit of the span
+    null_logit: float  # its window's no-answer logit
+    probability: float
+    sentence: tuple[int, int]
+
+    @property
+    def margin(self) -> float:
+        return self.logit - self.null_logit
+
+
+class Reader:
+    def __init__(self, reader_dir: str | Path, base_dir: str | Path, threshold: float | None = None,
+                 batch_size: int = 64) -> None:
+        self.reader_dir = Path(reader_dir)
+        self.base_dir = Path(base_dir)
+        self._threshold = threshold
+        self.batch_size = batch_size
+        self._model = None
+        self._tokenizer = None
+        self.config = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_model(cls, model, tokenizer, config, batch_size: int = 64) -> "Reader":
+        """A reader over a model already in memory (validation right after training)."""
+        reader = cls(Path(), Path(), batch_size=batch_size)
+        reader._model, reader._tokenizer, reader.config = model, tokenizer, config
+        return reader
+
+    @property
+    def threshold(self) -> float:
+        self.warm_up()
+        return self.config.threshold if self._threshold is None else self._threshold
+
+    def warm_up(self) -> None:
+        if self._model is not None:
+            return
+        with self._lock:
+            if self._model is not None:
+                return
+            from .model import load_reader
+            from .windows import load_tokenizer
+
+            try:
+                model, config = load_reader(self.reader_dir, self.base_dir)
+            except FileNotFoundError as exc:
+                raise ReaderUnavailable(f"the reader's weights are missing ({exc}): {FIX_READER}") from None
+            except (ValueError, OSError, RuntimeError) as exc:
+                raise ReaderUnavailable(f"the reader's weights are damaged ({exc}): {FIX_READER}") from None
+            self._tokenizer = load_tokenizer(self.base_dir)
+            self.config = config
+            self._model = model
+
+    # -- answering ---------------------------------------------------------------------------
+    def answer(self, question: str, passages: list[Passage]) -> tuple[Answer | None, list[Answer]]:
+        return self.answer_many([(question, passages)])[0]
+
+    def answer_many(self, items: list[tuple[str, list[Passage]]]) -> list[tuple[Answer | None, list[Answer]]]:
+        """Every question with its passages, read in one batched pass over all their windows."""
+        return [self._choose(found) for found in self.read(items)]
+
+    def read(self, items: list[tuple[str, list[Passage]]]) -> list[list[Found]]:
+        """Each question's candidate spans, one per document span, most probable first."""
+        from .reading import read_pairs
+
+        self.warm_up()
+        questions, contexts, owners = [], [], []
+        for i, (question, passages) in enumerate(items):
+            for p in passages:
+                questions.append(question)
+                contexts.append(p.chunk.text)
+                owners.append((i, p))
+        spans = read_pairs(self._model, self._tokenizer, self.config, questions, contexts, top=SPANS_PER_PASSAGE,
+                           batch_size=self.batch_size) if questions else []
+        found: list[list[Found]] = [[] for _ in items]
+        for (i, passage), pair_spans in zip(owners, spans):
+            found[i].extend(self._place(passage, s) for s in pair_spans)
+        return [_distinct(f) for f in found]
+
+    def _place(self, passage: Passage, span: Span) -> Found:
+        chunk = passage.chunk
+        sentence = _sentence_around(chunk.text, span.start, span.end)
+        cal = self.config.calibration
+        probability = float(sigmoid(cal["scale"] * span.margin + cal["bias"]))
+        return Found(chunk.doc_id, chunk.start + span.start, chunk.start + span.end, chunk.text[span.start:span.end],
+                     span.logit, span.null_logit, probability, (chunk.start + sentence[0], chunk.start + sentence[1]))
+
+    def _choose(self, ranked: list[Found]) -> tuple[Answer | None, list[Answer]]:
+        threshold = self.threshold
+        if not ranked or ranked[0].probability < threshold:
+            return None, []
+        best = ranked[0]
+        # Alternatives: other answers (different words, not part of the best span), each counted once,
+        # best-supported first: the summed probability of every passage that gives it.
+        support: dict[str, float] = {}
+        first: dict[str, Found] = {}
+        best_key = normalize_answer(best.text)
+        for f in ranked[1:]:
+            key = normalize_answer(f.text)
+            if not key or key == best_key or f.probability < threshold or _overlaps(f, best):
+                continue
+            support[key] = support.get(key, 0.0) + f.probability
+            first.setdefault(key, f)
+        alternatives = sorted(first, key=lambda k: -support[k])[:MAX_ALTERNATIVES]
+        return _answer(best), [_answer(first[k]) for k in alternatives]
+
+
+def _distinct(found: list[Found]) -> list[Found]:
+    """Overlapping chunks read the same characters twice: one entry per document span, its best score."""
+    best_of: dict[tuple[str, int, int], Found] = {}
+    for f in found:
+        key = (f.doc_id, f.start, f.end)
+        if key not in best_of or f.probability > best_of[key].probability:
+            best_of[key] = f
+    return sorted(best_of.values(), key=lambda f: (-f.margin, f.end - f.start))
+
+
+def _answer(f: Found) -> Answer:
+    return Answer(f.text, f.doc_id, f.start, f.end, round(f.probability, 4), f.sentence[0], f.sentence[1])
+
+
+def _overlaps(a: Found, b: Found) -> bool:
+    return a.doc_id == b.doc_id and a.start < b.end and b.start < a.end
+
+
+def _sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
+    """The sentence(s) of ``text`` that hold ``text[start:end]``: from the start of the sentence the
+    span starts in to the end of the one it ends in."""
+    spans = sentence_spans(text)
+    s = next((a for a, b in spans if a <= start < b), start)
+    e = next((b for a, b in reversed(spans) if a < end <= b), end)
+    return min(s, start), max(e, end)

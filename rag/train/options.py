@@ -1,0 +1,27 @@
+"""The options of ``rag train-reader``, kept free of torch so that ``rag --help`` stays fast."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import fields
+from pathlib import Path
+
+from .recipe import Recipe
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of ``rag train-reader``: paths, then one option per recipe field."""
+    p.add_argument("--data", type=Path, default=Path("../shared/qa-data"),
+                   help="folder of SQuAD 2.0-format files (default ../shared/qa-data)")
+    p.add_argument("--out", type=Path, default=Path("models/reader"), help="where the trained reader goes")
+    p.add_argument("--work", type=Path, default=Path(".cache/train-reader"), help="checkpoints and the log")
+    p.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --work")
+    p.add_argument("--device", default="auto", help="auto (a GPU when present), cpu or cuda")
+    p.add_argument("--validate-only", action="store_true",
+                   help="re-validate and re-calibrate the reader in --out without training")
+    p.add_argument("--export-validation", type=Path, default=None, metavar="FILE",
+                   help="write the validation split as a SQuAD 2.0 file (for rag eval --squad) and stop")
+    p.add_argument("--max-validation", type=int, default=0, help="validate on a sample of this many questions")
+    for f in fields(Recipe):
+        p.add_argument("--" + f.name.replace("_", "-"), type=type(f.default), default=f.default,
+                       help=f"recipe (default {f.default})")

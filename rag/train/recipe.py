@@ -1,0 +1,22 @@
+"""The training recipe: every choice that decides what model comes out, with the shipped defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class Recipe:
+    max_length: int = 192
+    stride: int = 64
+    batch_size: int = 32
+    learning_rate: float = 1e-4
+    weight_decay: float = 0.01
+    warmup: float = 0.06
+    epochs: float = 1.0
+    negatives_per_question: int = 1
+    # Frozen: the word embeddings (shipped once, with the base model) and the encoder's lowest layers.
+    frozen_layers: int = 0
+    seed: int = 13
+    # Caps on the data, for quick runs (0 = all).
+    max_examples: int = 0

@@ -1,0 +1,126 @@
+"""Training code on a handful of examples and a tiny model: the data split, labelled windows, a loss
+that falls, a checkpoint that resumes where it stopped, and a saved reader that loads."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from rag.answer.model import SpanReader, load_reader
+from rag.answer.windows import load_tokenizer
+from rag.settings import default_model
+from rag.train.data import QAExample, load_squad
+from rag.train.loop import _tensors, train
+from rag.train.recipe import Recipe
+from rag.train.windows import training_windows
+from tests.reader_fixtures import tiny_base
+
+CONTEXT = "The summit was held in Anchorage, Alaska. About 120 drones were launched overnight by Russia."
+
+
+def _examples() -> list[QAExample]:
+    rows = [("Where was the summit held?", "Anchorage, Alaska"), ("How many drones were launched?", "About 120"),
+            ("Who launched the drones?", "Russia"), ("What was held in Anchorage?", "The summit")]
+    out = [QAExample(str(i), q, CONTEXT, ((CONTEXT.index(a), CONTEXT.index(a) + len(a)),), "t", "a")
+           for i, (q, a) in enumerate(rows)]
+    out.append(QAExample("x", "Who won the election?", CONTEXT, (), "t", "a"))
+    return out
+
+
+def test_load_squad_keeps_checked_answers_and_unanswerable_questions(tmp_path):
+    data = {"data": [{"title": "T", "paragraphs": [{"context": CONTEXT, "qas": [
+        {"id": "1", "question": "Where?", "answers": [{"text": "Anchorage", "answer_start": CONTEXT.index("Anchorage")}]},
+        {"id": "2", "question": "Bad offset?", "answers": [{"text": "Anchorage", "answer_start": 0}]},
+        {"id": "3", "question": "Nothing?", "answers": [], "is_impossible": True}]}]}]}
+    path = tmp_path / "set.json.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+        json.dump(data, f)
+    examples = load_squad(path)
+    assert [e.qid for e in examples] == ["1", "3"]
+    assert examples[0].answer_texts == ["Anchorage"] and examples[1].answers == ()
+
+
+def test_training_windows_label_answers_and_cap_the_empty_ones():
+    tokenizer = load_tokenizer(default_model())
+    long = QAExample("l", "Where was the summit held?", "Filler words here. " * 60 + CONTEXT,
+                     ((19 * 60 + CONTEXT.index("Anchorage"), 19 * 60 + CONTEXT.index("Anchorage") + 9),), "t", "a")
+    windows = training_windows(tokenizer, _examples() + [long], 64, 16, negatives_per_question=1, seed=0)
+    by_pair: dict[int, list] = {}
+    for w in windows:
+        by_pair.setdefault(w.window.pair, []).append(w)
+    assert sum(w.start == 0 for w in by_pair[5]) <= 1  # the long context: one empty window, not ten
+    for w in windows:
+        if w.start:
+            text = CONTEXT if w.window.pair < 5 else long.context
+            got = text[w.window.offsets[w.start, 0]:w.window.offsets[w.end, 1]]
+            assert got in {"Anchorage, Alaska", "About 120", "Russia", "The summit", "Anchorage"}
+    assert all(w.start == 0 == w.end for w in by_pair[4])  # unanswerable: [CLS]
+
+
+def _loss(model: SpanReader, windows) -> float:
+    model.eval()
+    ids, types, mask, starts, ends = _tensors(windows, torch.device("cpu"))
+    with torch.no_grad():
+        s, e = model(ids, types, mask)
+    loss = torch.nn.functional.cross_entropy(s, starts) + torch.nn.functional.cross_entropy(e, ends)
+    return float(loss) / 2
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory) -> Path:
+    return tiny_base(tmp_path_factory.mktemp("base"))
+
+
+def test_loss_falls_and_a_checkpoint_resumes_where_it_stopped(tmp_path, base):
+    tokenizer = load_tokenizer(base)
+    windows = training_windows(tokenizer, _examples(), 64, 16, 1, seed=0)
+    recipe = Recipe(max_length=64, stride=16, batch_size=4, learning_rate=3e-3, warmup=0.1, epochs=12, seed=0)
+    torch.manual_seed(0)
+    model = SpanReader.from_base(base)
+    before = _loss(model, windows)
+    train(model, windows, recipe, tmp_path, torch.device("cpu"), log=lambda _: None)
+    assert _loss(model, windows) < 0.7 * before
+
+    # Stop halfway, resume: the same steps, so the same weights as one uninterrupted run.
+    lines: list[str] = []
+    torch.manual_seed(0)
+    half = SpanReader.from_base(base)
+    train(half, windows, recipe, tmp_path / "b", torch.device("cpu"), log=lines.append, stop_at_step=7)
+    assert torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=False)["step"] == 7
+    resumed = SpanReader.from_base(base)
+    train(resumed, windows, recipe, tmp_path / "b", torch.device("cpu"), resume=True, log=lines.append)
+    assert any("resumed" in line and "at step 7" in line for line in lines)
+    for (name, a), b in zip(model.state_dict().items(), resumed.state_dict().values()):
+        assert torch.allclose(a, b, atol=1e-4), name
+
+
+def test_word_embeddings_stay_frozen_and_are_not_saved(tmp_path, base):
+    from rag.answer.model import WORD_EMBEDDINGS, ReaderConfig, save_reader
+
+    tokenizer = load_tokenizer(base)
+    windows = training_windows(tokenizer, _examples(), 64, 16, 1, seed=0)
+    model = SpanReader.from_base(base)
+    frozen = model.state_dict()[WORD_EMBEDDINGS].clone()
+    train(model, windows, Recipe(batch_size=4, epochs=1, learning_rate=1e-2), tmp_path, torch.device("cpu"),
+          log=lambda _: None)
+    assert torch.equal(model.state_dict()[WORD_EMBEDDINGS], frozen)
+    save_reader(model, ReaderConfig(), tmp_path / "out")
+    from safetensors.torch import load_file
+
+    assert WORD_EMBEDDINGS not in load_file(str(tmp_path / "out" / "reader.safetensors"))
+    loaded, _ = load_reader(tmp_path / "out", base)
+    assert _loss(loaded, windows) == pytest.approx(_loss(model, windows), abs=5e-2)
+
+
+def test_write_squad_round_trips(tmp_path):
+    from rag.train.data import write_squad
+
+    examples = _examples()
+    write_squad(examples, tmp_path / "v.json.gz")
+    back = load_squad(tmp_path / "v.json.gz")
+    assert [(e.qid, e.question, e.context, e.answers) for e in back] == \
+           [(e.qid, e.question, e.context, e.answers) for e in examples]
