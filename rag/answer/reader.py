@@ -20,8 +20,8 @@ MAX_ALTERNATIVES = 3
 # Spans kept per passage before the answer and its alternatives are chosen.
 SPANS_PER_PASSAGE = 5
 
-FIX_READER = ("reinstall the project (git checkout models/reader), train one with `rag train-reader`, "
-              "or ask with --no-answer for passages only")
+FIX_READER = ("train one with `rag train-reader` (or point RAG_READER at a trained reader), answer with the "
+              "rules (RAG_ANSWERER=rules), or ask with --no-answer for passages only")
 
 
 class ReaderUnavailable(UserError):
