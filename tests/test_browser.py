@@ -139,3 +139,64 @@ def test_bad_question_shows_message_next_to_box(page, base_url):
     alert = page.locator("#error")
     alert.wait_for()
     assert "question is empty" in alert.inner_text()
+
+
+@pytest.fixture(scope="module")
+def upload_url(tmp_path_factory) -> Iterator[str]:
+    """A server of its own (seeds only), whose documents folder takes uploads."""
+    import uvicorn
+
+    from rag import Assistant, Settings, build_index
+    from web.app import create_app
+
+    index_dir = tmp_path_factory.mktemp("upload-index")
+    build_index([SEEDS], Settings.from_env(index_dir=index_dir), progress=False)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(Assistant.load(index_dir)), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def _ask(page, base_url: str, question: str) -> None:
+    page.goto(base_url + "/")
+    page.fill("#q", question)
+    page.press("#q", "Enter")
+    page.wait_for_selector(".passages")
+
+
+def test_upload_a_pdf_answer_from_its_page_2_then_remove_it(page, upload_url, tmp_path):
+    from .doc_fixtures import write_pdf
+
+    pdf = write_pdf(tmp_path / "harbour.pdf", [
+        ["Harbour works report", "The harbour of Kiel handles ferries to Oslo and Gothenburg every day."],
+        ["The new Kiel harbour crane was built by the engineer Margit Solberg.",
+         "It lifts containers of up to forty tonnes."],
+    ], title="Harbour works report")
+    page.goto(upload_url + "/")
+    page.set_input_files("form.upload input[type=file]", str(pdf))
+    page.click("form.upload button[type=submit]")
+    page.wait_for_selector("text=added")
+    page.screenshot(path=str(tmp_path / "upload.png"))
+
+    question = "Who built the new Kiel harbour crane?"
+    _ask(page, upload_url, question)
+    assert "Margit Solberg" in page.inner_text("#answer")
+    assert "p. 2" in page.inner_text("section.answer")
+    page.locator("section.answer a.cite").first.click()
+    page.wait_for_url("**/doc/**")
+    assert "Margit Solberg" in page.inner_text("mark#hit")
+
+    page.goto(upload_url + "/")
+    page.click("button[aria-label='Remove Harbour works report']")
+    page.wait_for_selector("text=removed")
+    _ask(page, upload_url, question)
+    assert page.locator("#answer").count() == 0 or "Margit Solberg" not in page.inner_text("#answer")
+    assert "Margit Solberg" not in page.inner_text(".passages")

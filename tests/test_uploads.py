@@ -217,3 +217,12 @@ def test_error_page_shows_no_empty_library(setup):
     tmp_path, settings, embedder, assistant = setup
     html = _client(assistant).get("/", params={"q": ""}).text
     assert "0 documents" not in html and 'action="/documents"' not in html
+
+
+def test_the_pages_own_form_post_is_accepted_even_with_a_null_origin(setup):
+    # A browser may send "Origin: null" on a same-origin form post (e.g. under a strict referrer
+    # policy); its Sec-Fetch-Site still says same-origin, and that is what counts.
+    tmp_path, settings, embedder, assistant = setup
+    client = _client(assistant)
+    r = _upload(client, "a.txt", b"A\nText.", headers={"Sec-Fetch-Site": "same-origin", "Origin": "null"})
+    assert r.status_code == 201

@@ -49,7 +49,9 @@ PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; "
                                "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: with no-referrer a browser sends "Origin: null" on the page's own
+    # form posts, which the upload form's cross-site check must refuse; other sites still get nothing.
+    "Referrer-Policy": "same-origin",
 }
 
 

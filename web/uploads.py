@@ -51,10 +51,13 @@ class Library:
 
     # -- who may write --------------------------------------------------------------------------
     def check_origin(self, request: Request) -> None:
-        """A browser says where a request comes from; writes from another site are refused."""
+        """A browser says where a request comes from; writes from another site are refused. Sec-Fetch-Site
+        is the browser's own verdict; Origin is checked too, for clients that send only that."""
         site = request.headers.get("sec-fetch-site", "")
         if site in ("cross-site", "same-site"):
             raise UploadRejected("a page on another site cannot add or remove documents here", 403)
+        if site in ("same-origin", "none"):
+            return
         origin = request.headers.get("origin")
         if origin and origin != "null":
             origin_host = origin.split("://", 1)[-1]
