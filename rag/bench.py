@@ -7,6 +7,7 @@
   cycled), beside one bare query embedding (``Embedder.encode_query``, the floor: no retrieval
   can be faster than embedding the question). The three are measured interleaved, question by
   question, so a busy machine slows all of them alike and the ratios hold.
+- PDF extraction: pages per second of the PDF loader on a generated 200-page PDF.
 - Peak resident memory of this process.
 - ``--scale N``: ``rag.scale.scale_report(N)`` (synthetic clustered vectors), or if that module
   is missing a minimal synthetic exact-search timing."""
@@ -34,6 +35,7 @@ from .settings import Settings
 STAGES = ("embed", "dense", "bm25", "fusion", "answer", "total")
 INDEX_TARGET = 0.85  # indexing within 15% of raw encode throughput
 QUERY_TARGET = 1.3  # a warm retrieval-only question within 1.3x one bare query embedding
+PDF_PAGES = 200  # the generated PDF whose extraction rate is reported
 # What the answer stage may add, median: the rules' budget, and the reader's (issue 12).
 ANSWER_TARGET_MS = {"rules": 5.0, "reader": 40.0}
 
@@ -162,6 +164,7 @@ def run_bench(settings: Settings, seeds: Path, eval_set: Path, n_questions: int,
               scale: Sequence[int] = ()) -> dict[str, Any]:
     from .answer.reader import ReaderUnavailable
     from .assistant import Assistant, make_answerer
+    from .bench_pdf import pdf_throughput
     from .embedding import Embedder
     from .indexing import build_index
     from .store import open_store
@@ -176,6 +179,7 @@ def run_bench(settings: Settings, seeds: Path, eval_set: Path, n_questions: int,
         copy_corpus(seeds, work / "corpus", copies)
         figures["indexing"] = bench_indexing(work / "corpus", settings, embedder, work)
         figures["indexing"]["copies"] = copies
+        figures["pdf"] = pdf_throughput(work, PDF_PAGES)
         # The question benchmark runs on a fresh index of the seeds themselves.
         seeds_settings = settings.with_(index_dir=work / "seeds-index", store="local")
         build_index([seeds], seeds_settings, embedder=embedder, progress=False, warn=lambda m: None)
@@ -220,6 +224,8 @@ def format_report(f: dict[str, Any]) -> str:
         f"of which embedding {ix['index_embed_seconds']:.2f}s)",
         f"  ratio index/raw               {ix['ratio']:8.3f}   (target >= {ix['target_ratio']}: "
         f"{_verdict(ix['ratio'] >= ix['target_ratio'])})",
+        *([f"  PDF extraction (pypdfium2)   {f['pdf']['pages_per_s']:8.1f} pages/s  ({f['pdf']['pages']} generated "
+            f"pages, {f['pdf']['seconds']:.2f}s)"] if f.get("pdf") else []),
         "",
         f"questions  {qs['questions']} asks, {qs['retriever']}, {qs['chunks']} chunks, answerer "
         f"{'on' if qs['answerer'] else 'unavailable'}",
