@@ -8,7 +8,6 @@ import io
 import json
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
