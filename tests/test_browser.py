@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -37,12 +38,32 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def base_url(tmp_path_factory) -> Iterator[str]:
+@contextmanager
+def _serve(assistant) -> Iterator[str]:
+    """The app over ``assistant`` in uvicorn on a free loopback port, for as long as the block runs."""
     import uvicorn
 
-    from rag import Assistant, Settings, build_index
     from web.app import create_app
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(assistant), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory) -> Iterator[str]:
+
+    from rag import Assistant, Settings, build_index
 
     corpus = tmp_path_factory.mktemp("corpus")
     for f in SEEDS.iterdir():
@@ -54,17 +75,8 @@ def base_url(tmp_path_factory) -> Iterator[str]:
     build_index([corpus], Settings.from_env(index_dir=index_dir), progress=False)
     assistant = Assistant.load(index_dir)
 
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(assistant), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with _serve(assistant) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -144,25 +156,13 @@ def test_bad_question_shows_message_next_to_box(page, base_url):
 @pytest.fixture(scope="module")
 def upload_url(tmp_path_factory) -> Iterator[str]:
     """A server of its own (seeds only), whose documents folder takes uploads."""
-    import uvicorn
 
     from rag import Assistant, Settings, build_index
-    from web.app import create_app
 
     index_dir = tmp_path_factory.mktemp("upload-index")
     build_index([SEEDS], Settings.from_env(index_dir=index_dir), progress=False)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(Assistant.load(index_dir)), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with _serve(Assistant.load(index_dir)) as url:
+        yield url
 
 
 def _ask(page, base_url: str, question: str) -> None:
