@@ -24,7 +24,7 @@ from .windows import training_windows
 
 
 def run(data_dir: Path, out_dir: Path, work_dir: Path, recipe: Recipe, base_dir: Path, resume: bool = False,
-        device_name: str = "auto", max_validation: int = 0) -> dict:
+        device_name: str = "auto", max_validation: int = 0, init: Path | None = None) -> dict:
     work_dir.mkdir(parents=True, exist_ok=True)
     log_path = work_dir / "train.log"
 
@@ -58,7 +58,24 @@ def run(data_dir: Path, out_dir: Path, work_dir: Path, recipe: Recipe, base_dir:
         f"prepared in {time.time() - started:.0f} s")
     # The new head's initial weights come from this seed too.
     torch.manual_seed(recipe.seed)
-    model = SpanReader.from_base(base_dir)
+    earlier: dict = {}
+    if init is None:
+        model = SpanReader.from_base(base_dir)
+    else:
+        from ..answer.model import load_reader
+
+        try:
+            model, init_config = load_reader(init, base_dir)
+        except (FileNotFoundError, ValueError) as exc:
+            raise UserError(f"--init {init}: not a trained reader folder ({exc})") from None
+        if (init_config.max_length, init_config.stride) != (recipe.max_length, recipe.stride):
+            raise UserError(f"--init {init} reads {init_config.max_length}-token windows with stride "
+                            f"{init_config.stride}; pass the same --max-length and --stride")
+        # The stages before this one, oldest first, for the model card.
+        earlier_stages = init_config.training.get("stages", [])
+        stage = {k: v for k, v in init_config.training.items() if k != "stages"}
+        earlier = {"stages": earlier_stages + [stage]}
+        log(f"starting from {init} ({len(earlier['stages'])} earlier stage(s) of training)")
     t = time.time()
     train(model, windows, recipe, work_dir, device, resume=resume, log=log)
     train_seconds = time.time() - t
@@ -70,7 +87,7 @@ def run(data_dir: Path, out_dir: Path, work_dir: Path, recipe: Recipe, base_dir:
     config.training = {
         "recipe": asdict(recipe), "train_files": list(TRAIN_FILES), "validation_files": list(VALIDATION_FILES),
         "train_questions": len(train_set), "train_windows": len(windows), "device": str(device),
-        "train_minutes": round(train_seconds / 60, 1), "validation": asdict(v),
+        "train_minutes": round(train_seconds / 60, 1), "validation": asdict(v), **earlier,
     }
     save_reader(model.cpu(), config, out_dir)
     write_card(out_dir)
@@ -117,7 +134,7 @@ def run_from_args(args) -> int:
         revalidate(args.data, args.out, Path(default_model()), args.max_validation, recipe.seed)
         return 0
     run(args.data, args.out, args.work, recipe, Path(default_model()), resume=args.resume,
-        device_name=args.device, max_validation=args.max_validation)
+        device_name=args.device, max_validation=args.max_validation, init=args.init)
     return 0
 
 

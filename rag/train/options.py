@@ -16,6 +16,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=Path("models/reader"), help="where the trained reader goes")
     p.add_argument("--work", type=Path, default=Path(".cache/train-reader"), help="checkpoints and the log")
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --work")
+    p.add_argument("--init", type=Path, default=None, metavar="READER_DIR",
+                   help="start from a trained reader folder instead of the base model (a further stage of "
+                        "training with a fresh schedule; the earlier stage is kept in the model card)")
     p.add_argument("--device", default="auto", help="auto (a GPU when present), cpu or cuda")
     p.add_argument("--validate-only", action="store_true",
                    help="re-validate and re-calibrate the reader in --out without training")
