@@ -8,7 +8,7 @@
 
 from .assistant import Assistant
 from .errors import UserError
-from .indexing import BuildReport, build_index
+from .index.build import BuildReport, build_index
 from .records import Answer, Chunk, Document, Passage, Result
 from .settings import Settings
 

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from .answer.reader import Reader
-from .embedding import Embedder
+from .index.embedding import Embedder
 from .errors import IndexIncompatible, UserError
 from .records import Document, Result
-from .retrieval import Retriever
+from .retrieve.retriever import Retriever
 from .settings import Settings
-from .store import open_store
+from .index.store import open_store
 from .validation import check_k, check_question, check_retriever
 
 
@@ -25,7 +25,7 @@ def make_answerer(settings: Settings, embedder: Embedder) -> Any:
         reader = Reader(settings.reader, settings.model, settings.answer_threshold)
         reader.warm_up()
         return reader
-    from .answering import Answerer
+    from .answer.rules.answerer import Answerer
 
     return Answerer(settings, embedder)
 
@@ -150,7 +150,7 @@ class Assistant:
         loaded model cannot read is refused with IndexIncompatible, and the old one stays in use."""
         if self.index_version() is None:
             return False
-        from .store.local import current_version
+        from .index.store.local import current_version
 
         with self._refresh_lock:
             current = current_version(self.settings.index_dir)

@@ -34,20 +34,20 @@ def _positive_int(text: str) -> int:
 
 # -- index -------------------------------------------------------------------------------------
 def cmd_index(args: argparse.Namespace) -> int:
-    from .indexing import build_index
+    from .index.build import build_index
 
     settings = _settings(args)
     if args.faiss:
         settings = settings.with_(faiss_index=args.faiss)
     # No path: the paths the index was built from (and the uploads); with paths, the uploads are kept.
-    from .library import index_sources
+    from .index.library import index_sources
 
     sources, note = index_sources(settings, args.paths) if settings.store == "local" else (args.paths, "")
     paths = sources or ["seeds"]
     if note:
         print(f"note: {note}", file=sys.stderr)
     if settings.store != "local":
-        from .store.milvus import build_milvus_index
+        from .index.store.milvus import build_milvus_index
 
         report = build_milvus_index(paths, settings, progress=not args.quiet)
     else:
@@ -152,7 +152,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     # Load once here so a missing index is one clear line before the server starts.
-    from .store import open_store
+    from .index.store import open_store
 
     open_store(settings.index_dir, settings.store)
     os.environ["RAG_INDEX_DIR"] = str(settings.index_dir)
@@ -168,13 +168,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 # -- eval / bench --------------------------------------------------------------------------------
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .evaluation import run_cli
+    from .evaluate.sets import run_cli
 
     return run_cli(args, _settings(args))
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import run_cli
+    from .bench.run import run_cli
 
     return run_cli(args, _settings(args))
 

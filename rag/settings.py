@@ -43,7 +43,7 @@ class Settings:
     k: int = 5
     retriever: str = "hybrid"
     # How hybrid fuses dense and BM25 candidates: "convex" (weighted sum of min-max normalised
-    # scores) or "rrf" (reciprocal rank fusion). See rag.retrieval.convex.
+    # scores) or "rrf" (reciprocal rank fusion). See rag.retrieve.retriever.convex.
     fusion: str = "convex"
     # The dense list's weight in convex fusion (BM25 gets the rest); 0.5 is the untuned even split.
     dense_weight: float = 0.5
@@ -55,13 +55,13 @@ class Settings:
     rerank_depth: int = 100
     # The answer stage reads the top passages only (whatever k is).
     answer_passages: int = 5
-    # Who extracts the answer: "rules" (rag.answering, the default) or "reader" (a span reader trained
+    # Who extracts the answer: "rules" (rag.answer.rules.answerer, the default) or "reader" (a span reader trained
     # with `rag train-reader`; README, "The reader": it does not yet beat the rules, so it is opt-in).
     answerer: str = "rules"
     # The trained reader's folder (weights + reader.json), for answerer="reader".
     reader: Path = Path("")
     # Below this answer score the assistant says "no answer in these documents". Unset, each answerer's
-    # own applies: the rules' 0.30 (rag.answering.RULES_THRESHOLD) or the reader's, chosen on its
+    # own applies: the rules' 0.30 (rag.answer.rules.answerer.RULES_THRESHOLD) or the reader's, chosen on its
     # validation split when it was trained (reader.json). Never chosen on a test set.
     answer_threshold: float | None = None
     # FAISS structure: "auto" picks exact search for small corpora, approximate above

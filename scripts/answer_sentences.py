@@ -17,8 +17,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rag import Assistant  # noqa: E402
-from rag.answer_text import analyse  # noqa: E402
-from rag.evaluation import evidence_spans, load_eval_set, sentence_correct  # noqa: E402
+from rag.answer.rules.text import analyse  # noqa: E402
+from rag.evaluate.sets import evidence_spans, load_eval_set, sentence_correct  # noqa: E402
 
 
 def main() -> int:

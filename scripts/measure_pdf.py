@@ -104,7 +104,7 @@ def measure_edges(n_pages: int = 100) -> None:
     import tempfile
     from pathlib import Path
 
-    from rag.chunking import chunk_spans
+    from rag.ingest.chunking import chunk_spans
     from rag.ingest import pages as paged
     from rag.ingest.pdf import read_pages
 

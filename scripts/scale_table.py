@@ -14,7 +14,7 @@ import argparse
 import json
 import sys
 
-from rag.scale import VECTORS_NOTE, format_table, scale_report
+from rag.bench.scale import VECTORS_NOTE, format_table, scale_report
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from .conftest import ROOT, SEEDS
+from tests.conftest import ROOT, SEEDS
 
 
 def rag(*args: str, stdin: str | None = None, timeout: int = 300) -> subprocess.CompletedProcess:

@@ -17,7 +17,7 @@ from rag.errors import UserError
 from rag.records import Result
 from rag.validation import check_question
 
-from .conftest import ROOT
+from tests.conftest import ROOT
 from .test_cli import assert_one_line_error
 
 

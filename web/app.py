@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag.errors import UserError
-from rag.library import UploadRejected
+from rag.index.library import UploadRejected
 from rag.settings import MAX_QUESTION_CHARS, RETRIEVERS, Settings
 from rag.validation import check_k, check_question, check_retriever, shown
 

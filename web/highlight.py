@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from markupsafe import Markup, escape
 
-from rag.lexical import tokenize
+from rag.index.lexical import tokenize
 
 # The same notion of a word as the lexical index (two or more word characters).
 _WORD = re.compile(r"(?u)\b\w\w+\b")

@@ -15,7 +15,7 @@ from typing import Any
 
 from fastapi import Request
 
-from rag.library import Added, UploadRejected, add_document, documents_dir, remove_document
+from rag.index.library import Added, UploadRejected, add_document, documents_dir, remove_document
 
 # Beyond the file itself, a multipart body carries boundaries and headers.
 MULTIPART_OVERHEAD = 1 << 20
@@ -89,7 +89,7 @@ class Library:
 
     # -- jobs -------------------------------------------------------------------------------------
     def _build(self, paths: list[Path]) -> None:
-        from rag.indexing import build_index
+        from rag.index.build import build_index
 
         warnings: list[str] = []
         build_index(paths, self.settings, embedder=self.assistant.embedder, progress=False, warn=warnings.append)

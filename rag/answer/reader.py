@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UserError
-from ..qa_metrics import normalize_answer
+from ..evaluate.metrics import normalize_answer
 from ..records import Answer, Passage
-from ..sentences import sentence_spans
+from ..ingest.sentences import sentence_spans
 from .calibration import sigmoid
 from .decode import Span
 

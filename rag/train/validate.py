@@ -17,7 +17,7 @@ import numpy as np
 
 from ..answer.calibration import MARGIN_RANGE, choose_threshold, expected_calibration_error, fit_platt, reliability, sigmoid
 from ..answer.reader import Reader
-from ..qa_metrics import best_over_gold, exact_match, f1
+from ..evaluate.metrics import best_over_gold, exact_match, f1
 from ..records import Chunk, Passage
 from .data import QAExample
 
@@ -58,7 +58,7 @@ def halves(examples: list[QAExample]) -> tuple[list[QAExample], list[QAExample]]
 
 def with_distractors(examples: list[QAExample], pool: list[str], n: int = DISTRACTORS) -> list[list[str]]:
     """Each question's gold context followed by the ``n`` other pool contexts BM25 ranks highest."""
-    from ..lexical import LexicalIndex
+    from ..index.lexical import LexicalIndex
 
     index = LexicalIndex.build(pool)
     out = []

@@ -1,0 +1,276 @@
+"""`rag bench`: what indexing and a question cost, each beside its floor, in one run.
+
+- Indexing: ``build_index`` on the seeds copied N times (fresh index directory, embedding
+  included, model already loaded) against ``Embedder.encode`` on the very same chunk texts. The
+  ratio index/raw is how much of the model's throughput indexing keeps.
+- Questions: per-stage timings of ``Assistant.ask`` over >= 200 questions (the eval questions,
+  cycled), beside one bare query embedding (``Embedder.encode_query``, the floor: no retrieval
+  can be faster than embedding the question). The three are measured interleaved, question by
+  question, so a busy machine slows all of them alike and the ratios hold.
+- PDF extraction: pages per second of the PDF loader on a generated 200-page PDF.
+- Peak resident memory of this process.
+- ``--scale N``: ``rag.bench.scale.scale_report(N)`` (synthetic clustered vectors), or if that module
+  is missing a minimal synthetic exact-search timing."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import UserError
+from ..evaluate.sets import load_eval_set, percentile, public_figures
+from ..settings import Settings
+
+STAGES = ("embed", "dense", "bm25", "fusion", "answer", "total")
+INDEX_TARGET = 0.85  # indexing within 15% of raw encode throughput
+QUERY_TARGET = 1.3  # a warm retrieval-only question within 1.3x one bare query embedding
+PDF_PAGES = 200  # the generated PDF whose extraction rate is reported
+# What the answer stage may add, median: the rules' budget, and the reader's (issue 12).
+ANSWER_TARGET_MS = {"rules": 5.0, "reader": 40.0}
+
+
+# -- indexing ----------------------------------------------------------------------------------
+def copy_corpus(src: Path, dst: Path, copies: int) -> int:
+    """Write ``copies`` copies of every supported file under ``src`` into ``dst`` under new
+    names, so each copy is a distinct document. Returns the number of files written."""
+    from ..ingest.documents import iter_files
+
+    files = list(iter_files([src]))
+    if not files:
+        raise UserError(f"no documents under {src} to benchmark with")
+    dst.mkdir(parents=True, exist_ok=True)
+    for i in range(copies):
+        for f in files:
+            shutil.copyfile(f, dst / f"{f.stem}__copy{i:03d}{f.suffix}")
+    return len(files) * copies
+
+
+def bench_indexing(corpus: Path, settings: Settings, embedder: Any, workdir: Path, repeats: int = 2) -> dict[str, Any]:
+    """Best of ``repeats`` for each side, the two interleaved."""
+    from ..ingest.chunking import chunk_document
+    from ..ingest.documents import load_documents
+    from ..index.build import build_index
+
+    docs = load_documents([corpus])
+    texts = [c.text for d in docs for c in chunk_document(d, settings.chunk_size, settings.chunk_overlap)]
+    embedder.encode(texts[: settings.batch_size])  # warm-up: first batches pay for lazy set-up
+    raw, build, embed_in_build = [], [], []
+    for r in range(repeats):
+        t = time.perf_counter()
+        embedder.encode(texts)
+        raw.append(time.perf_counter() - t)
+        report = build_index([corpus], settings.with_(index_dir=workdir / f"index-{r}"), embedder=embedder,
+                             progress=False, warn=lambda m: None)
+        build.append(report.seconds)
+        embed_in_build.append(report.embed_seconds)
+    n = len(texts)
+    raw_rate, index_rate = n / min(raw), n / min(build)
+    return {"documents": len(docs), "chunks": n, "repeats": repeats,
+            "raw_encode_seconds": min(raw), "index_seconds": min(build),
+            "index_embed_seconds": min(embed_in_build),
+            "raw_encode_chunks_per_s": raw_rate, "index_chunks_per_s": index_rate,
+            "ratio": index_rate / raw_rate, "target_ratio": INDEX_TARGET}
+
+
+# -- questions ---------------------------------------------------------------------------------
+def summarize(values: Sequence[float]) -> dict[str, float]:
+    ms = [v * 1000.0 for v in values]
+    return {"p50_ms": percentile(ms, 50), "p95_ms": percentile(ms, 95), "n": len(ms)}
+
+
+def bench_questions(full: Any, retrieval_only: Any, questions: Sequence[str], n: int,
+                    retriever: str = "hybrid") -> dict[str, Any]:
+    embedder = full.embedder
+    # Warm-up: the first query of each path pays for lazy set-up (thread pools, caches).
+    embedder.encode_query(questions[0])
+    retrieval_only.ask(questions[0], retriever=retriever)
+    full.ask(questions[0], retriever=retriever)
+    floor, ro_total, stages = [], [], {s: [] for s in STAGES}
+    for i in range(n):
+        q = questions[i % len(questions)]
+        t = time.perf_counter()
+        embedder.encode_query(q)
+        floor.append(time.perf_counter() - t)
+        ro_total.append(retrieval_only.ask(q, retriever=retriever).timings["total"])
+        timings = full.ask(q, retriever=retriever).timings
+        for s in STAGES:
+            if s in timings:
+                stages[s].append(timings[s])
+    out: dict[str, Any] = {"questions": n, "retriever": retriever, "answerer": full.answerer is not None,
+                           "stages": {s: summarize(v) for s, v in stages.items() if v},
+                           "floor_encode_query": summarize(floor),
+                           "retrieval_only_total": summarize(ro_total)}
+    out["ratio_retrieval_to_floor"] = out["retrieval_only_total"]["p50_ms"] / out["floor_encode_query"]["p50_ms"]
+    out["target_ratio"] = QUERY_TARGET
+    out["answer_added_median_ms"] = out["stages"]["answer"]["p50_ms"] if "answer" in out["stages"] else None
+    from ..answer.reader import Reader
+
+    out["target_answer_ms"] = ANSWER_TARGET_MS["reader" if isinstance(full.answerer, Reader) else "rules"]
+    return out
+
+
+# -- scale -------------------------------------------------------------------------------------
+def synthetic_exact(n: int, dim: int = 384, queries: int = 200, seed: int = 0) -> dict[str, Any]:
+    """Fallback when ``rag.bench.scale`` is missing: exact FAISS search on n SYNTHETIC clustered vectors."""
+    import faiss
+
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((max(1, n // 1000), dim)).astype(np.float32)
+    x = centres[rng.integers(0, len(centres), n)] + 0.3 * rng.standard_normal((n, dim)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    t = time.perf_counter()
+    index = faiss.IndexFlatIP(dim)
+    index.add(x)
+    build = time.perf_counter() - t
+    ms = []
+    for q in x[rng.integers(0, n, queries)]:
+        t = time.perf_counter()
+        index.search(q.reshape(1, -1), 10)
+        ms.append((time.perf_counter() - t) * 1000)
+    return {"n": n, "vectors": "SYNTHETIC clustered vectors (fallback; rag.bench.scale not installed)", "index": {"type": "flat"},
+            "build_seconds": build, "index_bytes": int(x.nbytes), "query_p50_ms": percentile(ms, 50),
+            "query_p95_ms": percentile(ms, 95), "recall_at_10": 1.0, "peak_rss_bytes": peak_rss()}
+
+
+def scale_figures(n: int) -> dict[str, Any]:
+    try:
+        from .scale import scale_report
+    except ImportError:
+        return synthetic_exact(n)
+    try:
+        return scale_report(n)
+    except ValueError as exc:  # e.g. too few vectors for a meaningful run
+        raise UserError(f"--scale {n}: {exc}") from None
+
+
+# -- memory ------------------------------------------------------------------------------------
+def peak_rss() -> int:
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024  # KiB on Linux
+
+
+# -- the run -----------------------------------------------------------------------------------
+def run_bench(settings: Settings, seeds: Path, eval_set: Path, n_questions: int, copies: int,
+              scale: Sequence[int] = ()) -> dict[str, Any]:
+    from ..answer.reader import ReaderUnavailable
+    from ..assistant import Assistant, make_answerer
+    from .pdf import pdf_throughput
+    from ..index.embedding import Embedder
+    from ..index.build import build_index
+    from ..index.store import open_store
+
+    questions = [q.question for q in load_eval_set(eval_set)]
+    figures: dict[str, Any] = {"model": settings.model}
+    t = time.perf_counter()
+    embedder = Embedder(settings.model, settings.batch_size)
+    figures["model_load_seconds"] = time.perf_counter() - t
+    with tempfile.TemporaryDirectory(prefix="rag-bench-") as tmp:
+        work = Path(tmp)
+        copy_corpus(seeds, work / "corpus", copies)
+        figures["indexing"] = bench_indexing(work / "corpus", settings, embedder, work)
+        figures["indexing"]["copies"] = copies
+        figures["pdf"] = pdf_throughput(work, PDF_PAGES)
+        # The question benchmark runs on a fresh index of the seeds themselves.
+        seeds_settings = settings.with_(index_dir=work / "seeds-index", store="local")
+        build_index([seeds], seeds_settings, embedder=embedder, progress=False, warn=lambda m: None)
+        store = open_store(seeds_settings.index_dir)
+        try:
+            answerer = make_answerer(seeds_settings, embedder)
+        except ReaderUnavailable as exc:
+            print(f"note: {exc}", file=sys.stderr)
+            answerer = None
+        full = Assistant(store, embedder, seeds_settings, answerer)
+        retrieval_only = Assistant(store, embedder, seeds_settings, None)
+        figures["queries"] = bench_questions(full, retrieval_only, questions, n_questions)
+        figures["queries"]["chunks"] = store.info.chunks
+    figures["peak_rss_bytes"] = peak_rss()
+    try:
+        import psutil
+
+        figures["rss_bytes_now"] = int(psutil.Process().memory_info().rss)
+    except ImportError:  # pragma: no cover - psutil is a dependency
+        pass
+    figures["scale"] = [scale_figures(n) for n in scale]
+    return figures
+
+
+def _ms(value: Any) -> str:
+    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.2f}"
+
+
+def _verdict(ok: bool) -> str:
+    return "meets target" if ok else "MISSES target"
+
+
+def format_report(f: dict[str, Any]) -> str:
+    ix, qs = f["indexing"], f["queries"]
+    lines = [
+        f"model loaded in {f['model_load_seconds']:.1f}s",
+        "",
+        f"indexing  {ix['documents']} documents ({ix['copies']} copies of the seeds), {ix['chunks']} chunks, "
+        f"best of {ix['repeats']}",
+        f"  raw encode (Embedder.encode)  {ix['raw_encode_chunks_per_s']:8.1f} chunks/s  ({ix['raw_encode_seconds']:.2f}s)",
+        f"  build_index, fresh dir        {ix['index_chunks_per_s']:8.1f} chunks/s  ({ix['index_seconds']:.2f}s, "
+        f"of which embedding {ix['index_embed_seconds']:.2f}s)",
+        f"  ratio index/raw               {ix['ratio']:8.3f}   (target >= {ix['target_ratio']}: "
+        f"{_verdict(ix['ratio'] >= ix['target_ratio'])})",
+        *([f"  PDF extraction (pypdfium2)   {f['pdf']['pages_per_s']:8.1f} pages/s  ({f['pdf']['pages']} generated "
+            f"pages, {f['pdf']['seconds']:.2f}s)"] if f.get("pdf") else []),
+        "",
+        f"questions  {qs['questions']} asks, {qs['retriever']}, {qs['chunks']} chunks, answerer "
+        f"{'on' if qs['answerer'] else 'unavailable'}",
+        f"  {'stage':<28}{'p50 ms':>9}{'p95 ms':>9}",
+    ]
+    names = {"embed": "embed question", "dense": "dense search (FAISS)", "bm25": "BM25", "fusion": "fusion",
+             "answer": "answer", "total": "end to end"}
+    for s, label in names.items():
+        if s in qs["stages"]:
+            st = qs["stages"][s]
+            lines.append(f"  {label:<28}{_ms(st['p50_ms']):>9}{_ms(st['p95_ms']):>9}")
+    fl, ro = qs["floor_encode_query"], qs["retrieval_only_total"]
+    lines += [
+        f"  {'retrieval only (no answer)':<28}{_ms(ro['p50_ms']):>9}{_ms(ro['p95_ms']):>9}",
+        f"  {'floor: bare encode_query':<28}{_ms(fl['p50_ms']):>9}{_ms(fl['p95_ms']):>9}",
+        f"  ratio retrieval-only/floor (p50) {qs['ratio_retrieval_to_floor']:.3f}   (target <= {qs['target_ratio']}: "
+        f"{_verdict(qs['ratio_retrieval_to_floor'] <= qs['target_ratio'])})",
+    ]
+    added = qs["answer_added_median_ms"]
+    if added is None:
+        lines.append("  answer stage added: n/a (no answerer)")
+    else:
+        lines.append(f"  answerer added (median)       {added:.2f} ms   (target <= {qs['target_answer_ms']}: "
+                     f"{_verdict(added <= qs['target_answer_ms'])})")
+    lines += ["", f"peak RSS {f['peak_rss_bytes'] / 2**20:.0f} MiB"
+              + (f" (now {f['rss_bytes_now'] / 2**20:.0f} MiB)" if "rss_bytes_now" in f else "")]
+    for s in f["scale"]:
+        idx = s.get("index", {})
+        lines += ["", f"scale  n={s['n']:,} {s.get('vectors', 'synthetic vectors')}",
+                  f"  index {idx.get('type', '?')}: build {s['build_seconds']:.2f}s, {s['index_bytes'] / 2**20:.1f} MiB on disk, "
+                  f"peak RSS {s['peak_rss_bytes'] / 2**20:.0f} MiB",
+                  f"  query p50 {_ms(s['query_p50_ms'])} ms, p95 {_ms(s['query_p95_ms'])} ms, "
+                  f"recall@10 vs exact {s['recall_at_10']:.4f}"]
+    return "\n".join(lines)
+
+
+def run_cli(args: argparse.Namespace, settings: Settings) -> int:
+    seeds = Path(getattr(args, "seeds", None) or "seeds")
+    eval_set = Path(getattr(args, "eval_set", None) or "eval/questions.jsonl")
+    if not seeds.is_dir():
+        raise UserError(f"seeds folder not found: {seeds} (run from the project folder or pass --seeds DIR)")
+    figures = run_bench(settings, seeds, eval_set, args.questions, getattr(args, "copies", 8) or 8,
+                        args.scale or [])
+    if args.json:
+        print(json.dumps(public_figures(figures), ensure_ascii=False))
+    else:
+        print(format_report(figures))
+    return 0

@@ -1,0 +1,131 @@
+"""The sentence-transformers model: loaded once, offline, batched, normalised vectors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import UserError
+
+# Never reach for a model hub at run time: the model is a local directory.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+
+def model_fingerprint(model: str) -> str:
+    """Identifies a model directory by its contents, not its path, so a venv moved elsewhere
+    still matches the index it built."""
+    root = Path(model)
+    digest = hashlib.sha256()
+    for name in ("config.json", "modules.json", "sentence_bert_config.json", "1_Pooling/config.json"):
+        file = root / name
+        if file.is_file():
+            digest.update(name.encode())
+            digest.update(file.read_bytes())
+    for file in sorted(root.glob("*.safetensors")) + sorted(root.glob("*.bin")):
+        digest.update(f"{file.name}:{file.stat().st_size}".encode())
+    return digest.hexdigest()[:16]
+
+
+class Embedder:
+    """Wraps one ``SentenceTransformer``. ``encode`` returns float32, L2-normalised rows, so inner
+    product is cosine similarity."""
+
+    def __init__(self, model: str, batch_size: int = 64) -> None:
+        if not Path(model).is_dir():
+            raise UserError(
+                f"embedding model directory not found: {model} "
+                "(set RAG_MODEL to a local sentence-transformers directory)"
+            )
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        # Two cores: more threads than cores only adds contention.
+        torch.set_num_threads(max(1, min(torch.get_num_threads(), os.cpu_count() or 1)))
+        try:
+            self.model = SentenceTransformer(model, device="cpu", local_files_only=True)
+        except Exception as exc:  # a broken directory is a user error, not a traceback
+            raise UserError(f"cannot load the embedding model from {model}: {exc}") from exc
+        self.name = model
+        self.fingerprint = model_fingerprint(model)
+        self.batch_size = batch_size
+        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        dim = get_dim()
+        self.dimension = int(dim) if dim else int(self.encode(["dimension probe"]).shape[1])
+
+    def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            show_progress_bar=progress,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.encode([text])
+
+    def encode_with_sentences(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
+                              progress: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Chunk vectors and, from the same forward pass, one vector per sentence span ("late
+        chunking": the mean of the sentence's contextual token vectors). ``spans[i]`` are character
+        offsets into ``texts[i]``. The chunk vectors equal ``encode(texts)``; the sentence vectors
+        cost no extra model call, and let retrieval and the answerer score single sentences."""
+        import torch
+
+        n = len(texts)
+        chunk_vectors = np.zeros((n, self.dimension), dtype=np.float32)
+        sentence_vectors: list[np.ndarray] = [np.zeros((0, self.dimension), np.float32)] * n
+        order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths pad least
+        tokenizer = self.model.tokenizer
+        max_length = self.model.get_max_seq_length() or 512
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=n, desc="Embedding", unit="chunk")
+        for b in range(0, n, self.batch_size):
+            idx = order[b:b + self.batch_size]
+            batch = [texts[i] for i in idx]
+            enc = tokenizer(batch, padding=True, truncation="longest_first", max_length=max_length,
+                            return_tensors="pt", return_offsets_mapping=True)
+            offsets = enc.pop("offset_mapping").numpy()
+            with torch.inference_mode():
+                out = self.model(dict(enc))
+            pooled = torch.nn.functional.normalize(out["sentence_embedding"], dim=-1).numpy()
+            tokens = out["token_embeddings"].numpy()
+            mask = enc["attention_mask"].numpy().astype(bool)
+            for j, i in enumerate(idx):
+                chunk_vectors[i] = pooled[j]
+                real = mask[j] & (offsets[j, :, 1] > offsets[j, :, 0])  # no padding or special tokens
+                rows = []
+                for s, e in spans[i]:
+                    sel = real & (offsets[j, :, 0] >= s) & (offsets[j, :, 1] <= e)
+                    # A sentence past the model's window (truncated) falls back to the chunk vector.
+                    v = tokens[j][sel].mean(axis=0) if sel.any() else pooled[j]
+                    rows.append(v / (np.linalg.norm(v) or 1.0))
+                sentence_vectors[i] = np.asarray(rows, dtype=np.float32).reshape(-1, self.dimension)
+            if bar:
+                bar.update(len(idx))
+        if bar:
+            bar.close()
+        return chunk_vectors, sentence_vectors
+
+
+def describe(model: str) -> dict[str, str]:
+    config = Path(model) / "config.json"
+    arch = ""
+    if config.is_file():
+        arch = ",".join(json.loads(config.read_text()).get("architectures", []))
+    return {"model": model, "architecture": arch}
