@@ -8,26 +8,27 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from .answer.base import Answerer
 from .answer.reader import Reader
-from .index.embedding import Embedder
 from .errors import IndexIncompatible, UserError
+from .index.embedding import Embedder
+from .index.store import Store, open_store
 from .records import Document, Result
 from .retrieve.retriever import Retriever
 from .settings import Settings
-from .index.store import open_store
 from .validation import check_k, check_question, check_retriever
 
 
-def make_answerer(settings: Settings, embedder: Embedder) -> Any:
+def make_answerer(settings: Settings, embedder: Embedder) -> Answerer:
     """The answer stage the settings choose, loaded: the rules, or the trained reader (a missing or
     damaged reader is one clear error here, before any question)."""
     if settings.answerer == "reader":
         reader = Reader(settings.reader, settings.model, settings.answer_threshold)
         reader.warm_up()
         return reader
-    from .answer.rules.answerer import Answerer
+    from .answer.rules.answerer import RuleAnswerer
 
-    return Answerer(settings, embedder)
+    return RuleAnswerer(settings, embedder)
 
 
 class Assistant:
@@ -35,7 +36,7 @@ class Assistant:
 
     Thread-safe for concurrent ``ask`` calls: the store is read-only and the models are stateless."""
 
-    def __init__(self, store: Any, embedder: Embedder, settings: Settings, answerer: Any = None) -> None:
+    def __init__(self, store: Store, embedder: Embedder, settings: Settings, answerer: Answerer | None = None) -> None:
         self.store = store
         self.embedder = embedder
         self.settings = settings
@@ -45,20 +46,36 @@ class Assistant:
 
     @classmethod
     def load(cls, index_dir: str | Path | None = None, settings: Settings | None = None,
-             answer: bool = True) -> "Assistant":
+             answer: bool = True, warm: bool = True) -> "Assistant":
+        """The index, checked against the model, and the answer stage. ``warm=False`` leaves the
+        embedding model unloaded until ``warm_up`` or the first question needs it."""
         settings = settings or Settings.from_env()
         if index_dir is not None:
             settings = settings.with_(index_dir=Path(index_dir))
         store = open_store(settings.index_dir, settings.store)
         info = store.info
         embedder = Embedder(settings.model, settings.batch_size)
-        if embedder.fingerprint != info.model_fingerprint or embedder.dimension != info.dimension:
+        if not info.built_with(embedder.fingerprint, embedder.dimension):
             raise IndexIncompatible(
                 f"the index at {info.location} was built with the model {info.model} "
                 f"(dimension {info.dimension}) but the model in use is {settings.model} "
-                f"(dimension {embedder.dimension}): rebuild it with: rag index --index-dir {settings.index_dir} PATH ..., "
+                f"(dimension {embedder.dimension}): rebuild it with: {info.rebuild}, "
                 "or set RAG_MODEL to the model it was built with")
-        return cls(store, embedder, settings, make_answerer(settings, embedder) if answer else None)
+        assistant = cls(store, embedder, settings, make_answerer(settings, embedder) if answer else None)
+        if warm:
+            assistant.warm_up()
+        return assistant
+
+    def warm_up(self, retriever: str | None = None) -> None:
+        """Load now the models that questions will need (those ``retriever`` needs, or all), so that no
+        question's timings hold a model load."""
+        if retriever is None or self._needs_vector(retriever):
+            warm = getattr(self.embedder, "warm_up", None)  # test fakes have nothing to load
+            if warm is not None:
+                warm()
+        warm = getattr(self.answerer, "warm_up", None)  # the rules load nothing
+        if warm is not None:
+            warm()
 
     # -- questions ---------------------------------------------------------------------------
     def ask(self, question: str, k: int | None = None, retriever: str | None = None) -> Result:
@@ -122,10 +139,7 @@ class Assistant:
         # The answer comes from the best few passages whatever k is, so `-k 100` (or eval at k=10) gives
         # the same answer as the default k and costs no more to read.
         items = [(r.question, r.passages[:self.settings.answer_passages]) for r in results]
-        if isinstance(self.answerer, Reader):
-            read = self.answerer.answer_many(items)  # one batched forward pass for every question
-        else:
-            read = [self.answerer.answer(q, passages) for q, passages in items]
+        read = self.answerer.answer_many(items)  # the reader: one batched forward pass for all
         share = (time.perf_counter() - t) / len(results)
         for r, (answer, alternatives) in zip(results, read):
             r.answer, r.alternatives = answer, alternatives
@@ -134,13 +148,12 @@ class Assistant:
 
     def _needs_vector(self, retriever: str) -> bool:
         # The rules blend each sentence's cosine to the question into its score; the reader needs none.
-        return retriever != "bm25" or (self.answerer is not None and not isinstance(self.answerer, Reader))
+        return retriever != "bm25" or (self.answerer is not None and self.answerer.needs_question_vector)
 
     # -- live index --------------------------------------------------------------------------
     def index_version(self) -> str | None:
         """The local index version this assistant serves (None for other stores, which change in place)."""
-        path = getattr(self.store, "path", None)
-        return str(path) if path is not None and self.settings.store == "local" else None
+        return self.store.version()
 
     def refresh(self) -> bool:
         """Switch to the index's current version if a build (``rag index``, an upload) made a new one.
@@ -150,15 +163,13 @@ class Assistant:
         loaded model cannot read is refused with IndexIncompatible, and the old one stays in use."""
         if self.index_version() is None:
             return False
-        from .index.store.local import current_version
-
         with self._refresh_lock:
-            current = current_version(self.settings.index_dir)
-            if current is None or str(current) == self.index_version():
+            latest = self.store.latest_version()
+            if latest is None or latest == self.index_version():
                 return False
             store = open_store(self.settings.index_dir, self.settings.store)
             info = store.info
-            if info.model_fingerprint != self.embedder.fingerprint or info.dimension != self.embedder.dimension:
+            if not info.built_with(self.embedder.fingerprint, self.embedder.dimension):
                 raise IndexIncompatible(f"the new index at {info.location} was built with the model {info.model}, "
                                         f"not the one this server runs: keeping the index it loaded")
             # The retriever first: a reader of .store then sees the new documents no earlier than the

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from .errors import UserError
+from .index.store.ann import KINDS
 from .settings import RETRIEVERS, Settings
 
 EXIT_USER_ERROR = 2
@@ -46,12 +47,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     paths = sources or ["seeds"]
     if note:
         print(f"note: {note}", file=sys.stderr)
-    if settings.store != "local":
-        from .index.store.milvus import build_milvus_index
-
-        report = build_milvus_index(paths, settings, progress=not args.quiet)
-    else:
-        report = build_index(paths, settings, progress=not args.quiet)
+    report = build_index(paths, settings, progress=not args.quiet)  # into the store that settings.store names
     print(report.summary())
     return 0
 
@@ -66,7 +62,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
         from .validation import check_question
 
         check_question(args.question)
-    assistant = Assistant.load(settings=_settings(args), answer=not args.no_answer)
+    settings = _settings(args)
+    assistant = Assistant.load(settings=settings, answer=not args.no_answer, warm=False)
+    # Only what this command needs: BM25 passages alone load no model (and import no torch).
+    assistant.warm_up(args.retriever or settings.retriever)
     if args.question == "-":
         return _ask_batch(assistant, args)
     result = assistant.ask(args.question, k=args.k, retriever=args.retriever)
@@ -168,7 +167,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 # -- eval / bench --------------------------------------------------------------------------------
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .evaluate.sets import run_cli
+    from .extras import check
+
+    # The eval extra, checked before any model load or question rather than failing at the end.
+    if not args.squad:
+        check("ranx", "eval", "rag eval")
+        if not args.beir and not args.no_report:
+            check("matplotlib", "eval", "the eval report's chart")
+    from .evaluate.command import run_cli
 
     return run_cli(args, _settings(args))
 
@@ -212,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", metavar="PATH",
                    help="files or folders (.txt .md .html .pdf .docx corpus.jsonl); default: the paths the index "
                         "was built from, or seeds/; the documents folder of uploads is always kept")
-    p.add_argument("--faiss", choices=["auto", "flat", "hnsw", "ivf"], default=None,
+    p.add_argument("--faiss", choices=KINDS, default=None,
                    help="FAISS structure (default auto: exact when small, approximate when large)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     common(p)

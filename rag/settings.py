@@ -3,16 +3,34 @@ command-line options override them (``Settings.from_env(**overrides)``)."""
 
 from __future__ import annotations
 
+import math
+import numbers
 import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from .errors import UserError
+from .index.store.ann import KINDS as FAISS_INDEXES
 
 RETRIEVERS = ("hybrid", "dense", "bm25")
 FUSIONS = ("convex", "rrf")
 ANSWERERS = ("rules", "reader")
 MAX_QUESTION_CHARS = 1000
+
+# What each field accepts beyond its type: one of a few names, or a number in [lowest, highest]
+# (None: no bound). A field named in neither takes any value of its type (paths, the model, the store URI).
+# Answer scores lie in [0, 1], so an answer threshold above 1 is allowed: it means "never answer".
+CHOICES: dict[str, tuple[str, ...]] = {"retriever": RETRIEVERS, "fusion": FUSIONS, "answerer": ANSWERERS,
+                                       "faiss_index": FAISS_INDEXES}
+BOUNDS: dict[str, tuple[float | None, float | None]] = {
+    "chunk_size": (1, None), "chunk_overlap": (0, None), "batch_size": (1, None), "k": (1, None),
+    "dense_weight": (0, 1), "rrf_k": (0, None), "fusion_depth": (1, None), "rerank_depth": (0, None),
+    "answer_passages": (1, None), "answer_threshold": (0, None), "ann_threshold": (0, None),
+    "reload_seconds": (0, None), "upload_max_bytes": (1, None),
+}
+
+# How a message names a field whose name alone says little.
+_LABELS = {"k": "number of passages k"}
 
 
 def default_reader() -> Path:
@@ -82,20 +100,19 @@ class Settings:
     upload_max_bytes: int = 50_000_000
 
     def __post_init__(self) -> None:
+        # Checked here, so every entry point (CLI, `rag serve`, the web app, the library) gets one
+        # clear message before anything loads.
+        for f in fields(self):
+            _check(f.name, str(f.type), getattr(self, f.name))
+        if self.chunk_overlap >= self.chunk_size:
+            raise UserError(f"the chunk overlap (RAG_CHUNK_OVERLAP) must be smaller than the chunk size "
+                            f"(RAG_CHUNK_SIZE, {self.chunk_size}), not {self.chunk_overlap}")
         if not self.model:
             object.__setattr__(self, "model", default_model())
         if not str(self.reader) or str(self.reader) == ".":
             object.__setattr__(self, "reader", default_reader())
         object.__setattr__(self, "reader", Path(self.reader))
         object.__setattr__(self, "index_dir", Path(self.index_dir))
-        # Checked here, so every entry point (CLI, `rag serve`, the web app, the library) gets one
-        # clear message before anything loads.
-        if self.fusion not in FUSIONS:
-            raise UserError(f"unknown fusion {self.fusion!r} (RAG_FUSION): use one of {', '.join(FUSIONS)}")
-        if self.answerer not in ANSWERERS:
-            raise UserError(f"unknown answerer {self.answerer!r} (RAG_ANSWERER): use one of {', '.join(ANSWERERS)}")
-        if not 0.0 <= self.dense_weight <= 1.0:
-            raise UserError(f"the dense weight (RAG_DENSE_WEIGHT) must be between 0 and 1, not {self.dense_weight}")
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -126,3 +143,31 @@ def _coerce(type_name: object, raw: str) -> object:
     if name == "Path":
         return Path(raw)
     return raw
+
+
+def _check(name: str, type_name: str, value: object) -> None:
+    """One line naming the field, its variable and what it accepts, for a value it does not."""
+    label, env = _LABELS.get(name, name.replace("_", " ")), f"RAG_{name.upper()}"
+    if value is None and type_name.endswith("| None"):
+        return
+    if type_name.startswith(("int", "float")):
+        whole = type_name.startswith("int")
+        kind = numbers.Integral if whole else numbers.Real
+        if isinstance(value, bool) or not isinstance(value, kind):
+            raise UserError(f"the {label} ({env}) must be a {'whole ' if whole else ''}number, not {value!r}")
+        if not math.isfinite(value):
+            raise UserError(f"the {label} ({env}) must be a finite number, not {value!r}")
+    elif type_name == "str" and not isinstance(value, str):
+        raise UserError(f"the {label} ({env}) must be text, not {value!r}")
+    elif type_name == "Path" and not isinstance(value, (str, os.PathLike)):
+        raise UserError(f"the {label} ({env}) must be a path, not {value!r}")
+    if name in CHOICES and value not in CHOICES[name]:
+        raise UserError(f"unknown {label} {value!r} ({env}): use one of {', '.join(CHOICES[name])}")
+    low, high = BOUNDS.get(name, (None, None))
+    if low is not None and high is not None and not low <= value <= high:  # type: ignore[operator]
+        raise UserError(f"the {label} ({env}) must be between {low} and {high}, not {value!r}")
+    if low is not None and value < low:  # type: ignore[operator]
+        raise UserError(f"the {label} ({env}) must be at least {low}, not {value!r}")
+    if name == "store" and value != "local" and not str(value).startswith("milvus://"):
+        raise UserError(f"unknown store {value!r} ({env}): use 'local' or a milvus:// URI "
+                        "(milvus:///path/file.db or milvus://host:19530)")

@@ -15,12 +15,13 @@ import json
 import sys
 
 from rag.bench.scale import VECTORS_NOTE, format_table, scale_report
+from rag.index.store.ann import KINDS
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sizes", nargs="*", type=int, default=[10_000, 100_000, 1_000_000])
-    parser.add_argument("--kind", choices=["auto", "flat", "hnsw", "ivf"], default="auto",
+    parser.add_argument("--kind", choices=KINDS, default="auto",
                         help="FAISS structure (default auto: what `rag index` would choose)")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--json", action="store_true", help="one JSON object per size instead of the table")

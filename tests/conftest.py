@@ -46,6 +46,52 @@ class HashEmbedder:
         return vectors, [self._vectors([t[s:e] for s, e in sp]) for t, sp in zip(texts, spans)]
 
 
+# -- the fast tier stays model-free ----------------------------------------------------------------
+# `make test-fast` (-m "not slow") must never load the real embedding model or the real reader: a test
+# that does fails here, naming itself, so the tier stays fast. Checked where the model is loaded, so a
+# session fixture built for the test (seeds_index) counts too. Tiny test models are free to load.
+_RUNNING: list[pytest.Item] = []
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    _RUNNING.append(item)
+    try:
+        yield
+    finally:
+        _RUNNING.pop()
+
+
+def _is_real_model(folder) -> bool:
+    from rag.settings import default_model
+
+    return Path(folder).resolve() == Path(default_model()).resolve()
+
+
+def _guard(cls, what: str, folder) -> None:
+    load = cls._load
+
+    def guarded(self, *args, **kwargs):
+        out = load(self, *args, **kwargs)
+        item = _RUNNING[-1] if _RUNNING else None
+        if item is not None and item.get_closest_marker("slow") is None and _is_real_model(folder(self)):
+            # pytest.fail is a BaseException: no `except Exception` in the code under test hides it.
+            pytest.fail(f"{item.nodeid} loads the real {what} but is not marked slow "
+                        "(@pytest.mark.slow; `make test-fast` must not load it)", pytrace=False)
+        return out
+
+    cls._load = guarded
+
+
+def pytest_configure(config):
+    from rag.answer.reader import Reader
+    from rag.index.embedding import Embedder
+
+    _guard(Embedder, "embedding model", lambda e: e.name)
+    # The reader's encoder is the real MiniLM when its base folder is the shipped model.
+    _guard(Reader, "reader", lambda r: r.base_dir)
+
+
 @pytest.fixture
 def hash_embedder() -> HashEmbedder:
     return HashEmbedder()

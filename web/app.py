@@ -70,12 +70,20 @@ class AskRequest(BaseModel):
                                                         {"type": "null"}], "default": "hybrid"})] = None
 
 
-class SentenceOut(BaseModel):
+# The response models describe ``Result.to_dict`` (rag/records.py), the one source of the contract that
+# `rag ask --json` prints too; they only document it (api_ask returns to_dict as it is), and
+# tests/web/test_response_schema.py keeps the two equal field for field. Extra fields are forbidden so
+# the schema promises exactly what is sent.
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SentenceOut(_Out):
     start: int
     end: int
 
 
-class AnswerOut(BaseModel):
+class AnswerOut(_Out):
     text: str
     doc_id: str
     start: int
@@ -85,7 +93,7 @@ class AnswerOut(BaseModel):
     page: int | None = Field(default=None, ge=1, description="1-based page of `start`; null for formats without pages")
 
 
-class PassageOut(BaseModel):
+class PassageOut(_Out):
     rank: int
     doc_id: str
     title: str
@@ -98,7 +106,7 @@ class PassageOut(BaseModel):
     page: int | None = Field(default=None, ge=1, description="1-based page of `start`; null for formats without pages")
 
 
-class AskResponse(BaseModel):
+class AskResponse(_Out):
     question: str
     answer: AnswerOut | None
     alternatives: list[AnswerOut]

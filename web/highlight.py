@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
-
 from markupsafe import Markup, escape
 
-from rag.index.lexical import tokenize
+from rag.tokens import term, tokenize, words
 
-# The same notion of a word as the lexical index (two or more word characters).
-_WORD = re.compile(r"(?u)\b\w\w+\b")
 _OPEN, _CLOSE = Markup("<mark>"), Markup("</mark>")
 
 
@@ -20,13 +15,6 @@ def mark_span(text: str, start: int, end: int, mark_id: str | None = None) -> Ma
     end = max(start, min(end, len(text)))
     opening = Markup('<mark id="{}">').format(mark_id) if mark_id else _OPEN
     return escape(text[:start]) + opening + escape(text[start:end]) + _CLOSE + escape(text[end:])
-
-
-@lru_cache(maxsize=4096)
-def _stem(word: str) -> str | None:
-    # tokenize drops stopwords and stems exactly as the index did, so "meet" matches "meeting".
-    stems = tokenize(word)
-    return stems[0] if stems else None
 
 
 def question_stems(question: str) -> frozenset[str]:
@@ -39,8 +27,9 @@ def mark_words(text: str, stems: frozenset[str]) -> Markup:
         return escape(text)
     out: list[Markup] = []
     cut = 0
-    for m in _WORD.finditer(text):
-        if _stem(m.group(0)) in stems:
+    # The index's own words and terms, so "meeting" in a passage matches "meet" in the question.
+    for m in words(text):
+        if term(m.group(0)) in stems:
             out.append(escape(text[cut:m.start()]))
             out.append(_OPEN + escape(m.group(0)) + _CLOSE)
             cut = m.end()

@@ -5,13 +5,13 @@ Construction is cheap; ``warm_up()`` loads the model (the first ``answer`` does 
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UserError
 from ..evaluate.metrics import normalize_answer
 from ..records import Answer, Passage
+from ..warm import WarmUp
 from ..ingest.sentences import sentence_spans
 from .calibration import sigmoid
 from .decode import Span
@@ -46,17 +46,21 @@ class Found:
         return self.logit - self.null_logit
 
 
-class Reader:
+class Reader(WarmUp):
+    """The trained span reader as an ``Answerer`` (rag/answer/base.py)."""
+
+    kind = "reader"
+    needs_question_vector = False
+
     def __init__(self, reader_dir: str | Path, base_dir: str | Path, threshold: float | None = None,
                  batch_size: int = 64) -> None:
+        super().__init__()
         self.reader_dir = Path(reader_dir)
         self.base_dir = Path(base_dir)
         self._threshold = threshold
         self.batch_size = batch_size
-        self._model = None
         self._tokenizer = None
         self.config = None
-        self._lock = threading.Lock()
 
     @classmethod
     def from_model(cls, model, tokenizer, config, batch_size: int = 64) -> "Reader":
@@ -70,24 +74,20 @@ class Reader:
         self.warm_up()
         return self.config.threshold if self._threshold is None else self._threshold
 
-    def warm_up(self) -> None:
-        if self._model is not None:
-            return
-        with self._lock:
-            if self._model is not None:
-                return
-            from .model import load_reader
-            from .windows import load_tokenizer
+    def _load(self) -> None:
+        # torch comes in here, not at import: `rag ask --no-answer` and `rag --help` never need it.
+        from .model import load_reader
+        from .windows import load_tokenizer
 
-            try:
-                model, config = load_reader(self.reader_dir, self.base_dir)
-            except FileNotFoundError as exc:
-                raise ReaderUnavailable(f"the reader's weights are missing ({exc}): {FIX_READER}") from None
-            except (ValueError, OSError, RuntimeError) as exc:
-                raise ReaderUnavailable(f"the reader's weights are damaged ({exc}): {FIX_READER}") from None
-            self._tokenizer = load_tokenizer(self.base_dir)
-            self.config = config
-            self._model = model
+        try:
+            model, config = load_reader(self.reader_dir, self.base_dir)
+        except FileNotFoundError as exc:
+            raise ReaderUnavailable(f"the reader's weights are missing ({exc}): {FIX_READER}") from None
+        except (ValueError, OSError, RuntimeError) as exc:
+            raise ReaderUnavailable(f"the reader's weights are damaged ({exc}): {FIX_READER}") from None
+        self._tokenizer = load_tokenizer(self.base_dir)
+        self.config = config
+        self._model = model  # last: a model that is set is ready to use
 
     # -- answering ---------------------------------------------------------------------------
     def answer(self, question: str, passages: list[Passage]) -> tuple[Answer | None, list[Answer]]:

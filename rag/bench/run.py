@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import resource
 import shutil
 import sys
 import tempfile
@@ -31,6 +29,8 @@ import numpy as np
 from ..errors import UserError
 from ..evaluate.sets import load_eval_set, percentile, public_figures
 from ..settings import Settings
+from ..tables import cell
+from .memory import peak_rss
 
 STAGES = ("embed", "dense", "bm25", "fusion", "answer", "total")
 INDEX_TARGET = 0.85  # indexing within 15% of raw encode throughput
@@ -114,9 +114,7 @@ def bench_questions(full: Any, retrieval_only: Any, questions: Sequence[str], n:
     out["ratio_retrieval_to_floor"] = out["retrieval_only_total"]["p50_ms"] / out["floor_encode_query"]["p50_ms"]
     out["target_ratio"] = QUERY_TARGET
     out["answer_added_median_ms"] = out["stages"]["answer"]["p50_ms"] if "answer" in out["stages"] else None
-    from ..answer.reader import Reader
-
-    out["target_answer_ms"] = ANSWER_TARGET_MS["reader" if isinstance(full.answerer, Reader) else "rules"]
+    out["target_answer_ms"] = ANSWER_TARGET_MS[full.answerer.kind if full.answerer is not None else "rules"]
     return out
 
 
@@ -154,11 +152,6 @@ def scale_figures(n: int) -> dict[str, Any]:
         raise UserError(f"--scale {n}: {exc}") from None
 
 
-# -- memory ------------------------------------------------------------------------------------
-def peak_rss() -> int:
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024  # KiB on Linux
-
-
 # -- the run -----------------------------------------------------------------------------------
 def run_bench(settings: Settings, seeds: Path, eval_set: Path, n_questions: int, copies: int,
               scale: Sequence[int] = ()) -> dict[str, Any]:
@@ -172,7 +165,7 @@ def run_bench(settings: Settings, seeds: Path, eval_set: Path, n_questions: int,
     questions = [q.question for q in load_eval_set(eval_set)]
     figures: dict[str, Any] = {"model": settings.model}
     t = time.perf_counter()
-    embedder = Embedder(settings.model, settings.batch_size)
+    embedder = Embedder.loaded(settings.model, settings.batch_size)
     figures["model_load_seconds"] = time.perf_counter() - t
     with tempfile.TemporaryDirectory(prefix="rag-bench-") as tmp:
         work = Path(tmp)
@@ -204,10 +197,6 @@ def run_bench(settings: Settings, seeds: Path, eval_set: Path, n_questions: int,
     return figures
 
 
-def _ms(value: Any) -> str:
-    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.2f}"
-
-
 def _verdict(ok: bool) -> str:
     return "meets target" if ok else "MISSES target"
 
@@ -236,11 +225,11 @@ def format_report(f: dict[str, Any]) -> str:
     for s, label in names.items():
         if s in qs["stages"]:
             st = qs["stages"][s]
-            lines.append(f"  {label:<28}{_ms(st['p50_ms']):>9}{_ms(st['p95_ms']):>9}")
+            lines.append(f"  {label:<28}{cell(st['p50_ms'], 2):>9}{cell(st['p95_ms'], 2):>9}")
     fl, ro = qs["floor_encode_query"], qs["retrieval_only_total"]
     lines += [
-        f"  {'retrieval only (no answer)':<28}{_ms(ro['p50_ms']):>9}{_ms(ro['p95_ms']):>9}",
-        f"  {'floor: bare encode_query':<28}{_ms(fl['p50_ms']):>9}{_ms(fl['p95_ms']):>9}",
+        f"  {'retrieval only (no answer)':<28}{cell(ro['p50_ms'], 2):>9}{cell(ro['p95_ms'], 2):>9}",
+        f"  {'floor: bare encode_query':<28}{cell(fl['p50_ms'], 2):>9}{cell(fl['p95_ms'], 2):>9}",
         f"  ratio retrieval-only/floor (p50) {qs['ratio_retrieval_to_floor']:.3f}   (target <= {qs['target_ratio']}: "
         f"{_verdict(qs['ratio_retrieval_to_floor'] <= qs['target_ratio'])})",
     ]
@@ -257,7 +246,7 @@ def format_report(f: dict[str, Any]) -> str:
         lines += ["", f"scale  n={s['n']:,} {s.get('vectors', 'synthetic vectors')}",
                   f"  index {idx.get('type', '?')}: build {s['build_seconds']:.2f}s, {s['index_bytes'] / 2**20:.1f} MiB on disk, "
                   f"peak RSS {s['peak_rss_bytes'] / 2**20:.0f} MiB",
-                  f"  query p50 {_ms(s['query_p50_ms'])} ms, p95 {_ms(s['query_p95_ms'])} ms, "
+                  f"  query p50 {cell(s['query_p50_ms'], 2)} ms, p95 {cell(s['query_p95_ms'], 2)} ms, "
                   f"recall@10 vs exact {s['recall_at_10']:.4f}"]
     return "\n".join(lines)
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ..tables import markdown_table
+from .memory import peak_rss
 
 DIM = 384
 VECTORS_NOTE = ("synthetic clustered vectors (dim 384, ~1000 per cluster, 32-dim subspace per cluster "
@@ -109,7 +111,7 @@ def measure(n: int, kind: str = "auto", ann_threshold: int | None = None, querie
         "index": params,
         "build_seconds": round(build_seconds, 2),
         "index_bytes": int(index_bytes),
-        "peak_rss_bytes": _peak_rss(),
+        "peak_rss_bytes": peak_rss(),
         "queries": queries,
         "query_p50_ms": round(float(np.percentile(ms, 50)), 3),
         "query_p95_ms": round(float(np.percentile(ms, 95)), 3),
@@ -154,11 +156,6 @@ def _sweep(index: Any, params: dict[str, Any], qs: np.ndarray, truth: np.ndarray
     return out
 
 
-def _peak_rss() -> int:
-    # ru_maxrss is KiB on Linux.
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
-
-
 def scale_report(n: int, kind: str = "auto", ann_threshold: int | None = None, queries: int = 200,
                  seed: int = 0) -> dict[str, Any]:
     """Measure ``n`` synthetic chunks in a fresh child process (so peak RSS is this size's alone)."""
@@ -174,15 +171,12 @@ def scale_report(n: int, kind: str = "auto", ann_threshold: int | None = None, q
 
 def format_table(rows: list[dict[str, Any]]) -> str:
     """A Markdown table of scale reports."""
-    head = ("| chunks | index | build s | on disk MiB | peak RSS MiB | p50 ms | p95 ms | recall@10 | exact p50 ms |\n"
-            "|---:|---|---:|---:|---:|---:|---:|---:|---:|")
-    lines = [head]
-    for r in rows:
-        lines.append(f"| {r['n']:,} | {describe_index(r['index'])} | {r['build_seconds']:.1f} | "
-                     f"{r['index_bytes'] / 2**20:.0f} | {r['peak_rss_bytes'] / 2**20:.0f} | "
-                     f"{r['query_p50_ms']:.2f} | {r['query_p95_ms']:.2f} | {r['recall_at_10']:.3f} | "
-                     f"{r['exact_query_p50_ms']:.2f} |")
-    return "\n".join(lines)
+    header = ["chunks", "index", "build s", "on disk MiB", "peak RSS MiB", "p50 ms", "p95 ms", "recall@10",
+              "exact p50 ms"]
+    lines = [[f"{r['n']:,}", describe_index(r["index"]), f"{r['build_seconds']:.1f}", f"{r['index_bytes'] / 2**20:.0f}",
+              f"{r['peak_rss_bytes'] / 2**20:.0f}", f"{r['query_p50_ms']:.2f}", f"{r['query_p95_ms']:.2f}",
+              f"{r['recall_at_10']:.3f}", f"{r['exact_query_p50_ms']:.2f}"] for r in rows]
+    return markdown_table(header, lines, align="rlrrrrrrr")
 
 
 def describe_index(params: dict[str, Any]) -> str:

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
-from .sets import _fmt, public_figures, ranx_evaluate
+from .sets import public_figures, ranx_evaluate
 from ..records import Passage
 from ..settings import RETRIEVERS, Settings
+from ..tables import cell, text_table
 
 DEPTH = 100  # passages retrieved per query: enough for Recall@100 at the document level
 METRICS = ("ndcg@10", "recall@100", "mrr@10")
@@ -147,11 +148,9 @@ def evaluate_beir(dataset: BeirSet, settings: Settings, retrievers: Sequence[str
 
 def format_table(figures: dict[str, Any]) -> str:
     header = ["retriever", "nDCG@10", "Recall@100", "MRR@10", "search s"]
-    lines = [[name, _fmt(r["ndcg@10"]), _fmt(r["recall@100"]), _fmt(r["mrr@10"]), _fmt(r["search_seconds"], 1)]
+    lines = [[name, cell(r["ndcg@10"]), cell(r["recall@100"]), cell(r["mrr@10"]), cell(r["search_seconds"], 1)]
              for name, r in figures["retrievers"].items()]
-    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(header)]
-    fmt = lambda cells: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
-    return "\n".join([fmt(header)] + [fmt(line) for line in lines])
+    return text_table(header, lines)
 
 
 def run_cli(args: argparse.Namespace, settings: Settings) -> int:

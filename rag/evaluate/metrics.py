@@ -2,13 +2,17 @@
 token F1, each taken as the best over the acceptable gold answers.
 
 Normalisation: lower case, drop punctuation, drop the articles a/an/the, collapse whitespace.
-One deliberate extension: punctuation is every Unicode punctuation character, not only ASCII,
-because news text uses typographic quotes and dashes (’ “ — ) that a hand-typed gold answer
-writes as ' " -; SQuAD's ASCII-only rule would count those as different words."""
+One deliberate extension: punctuation is SQuAD's ASCII set (``string.punctuation``, symbols such as
+$ and + included) plus every Unicode punctuation character, because news text uses typographic
+quotes and dashes (’ “ — ) that a hand-typed gold answer writes as ' " -; SQuAD's ASCII-only rule
+would count those as different words.
+
+This is the one answer normaliser of the package: the answerers use it too, to tell two answers apart."""
 
 from __future__ import annotations
 
 import re
+import string
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -16,8 +20,11 @@ from collections.abc import Callable, Sequence
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 
 
+_ASCII_PUNCTUATION = frozenset(string.punctuation)
+
+
 def _strip_punctuation(text: str) -> str:
-    return "".join(ch for ch in text if not unicodedata.category(ch).startswith("P"))
+    return "".join(ch for ch in text if ch not in _ASCII_PUNCTUATION and not unicodedata.category(ch).startswith("P"))
 
 
 def normalize_answer(text: str) -> str:

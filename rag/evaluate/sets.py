@@ -26,6 +26,7 @@ from ..errors import UserError
 from .metrics import best_over_gold, exact_match, f1
 from ..records import Passage, Result
 from ..settings import RETRIEVERS, Settings
+from ..tables import cell, markdown_table, text_table
 
 RECALL_CUTOFFS = (1, 5, 10)
 DEFAULT_REPORT = Path("eval/report.md")
@@ -113,7 +114,10 @@ def ranx_evaluate(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, flo
     with warnings.catch_warnings():
         # numba warns about an int cast inside ranx's own kernels; nothing we can act on.
         warnings.simplefilter("ignore")
-        from ranx import Qrels, Run, evaluate
+        from ..extras import require
+
+        ranx = require("ranx", "eval", "rag eval")
+        Qrels, Run, evaluate = ranx.Qrels, ranx.Run, ranx.evaluate
 
         # ranx rejects empty rankings; a placeholder item that is never relevant scores the same.
         full_run = {q: (run.get(q) or {"__nothing_retrieved__": 0.0}) for q in qrels}
@@ -274,12 +278,6 @@ def _reader_card(reader: Any) -> dict[str, Any] | None:
 
 
 # -- output ------------------------------------------------------------------------------------
-def _fmt(value: Any, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    return f"{value:.{digits}f}"
-
-
 def table_columns(k: int) -> list[tuple[str, str, int]]:
     recalls, mrr, ndcg = metric_names(k)
     cols = [(m.replace("recall", "R"), m, 3) for m in recalls]
@@ -293,19 +291,14 @@ def table_columns(k: int) -> list[tuple[str, str, int]]:
 def format_table(figures: dict[str, Any], markdown: bool = False) -> str:
     cols = table_columns(figures["k"])
     header = ["retriever"] + [c[0] for c in cols]
-    lines = [[name] + [_fmt(row[key], d) for _, key, d in cols] for name, row in figures["retrievers"].items()]
-    if markdown:
-        out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-        out += ["| " + " | ".join(line) + " |" for line in lines]
-        return "\n".join(out)
-    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(header)]
-    fmt = lambda cells: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
-    return "\n".join([fmt(header)] + [fmt(line) for line in lines])
+    lines = [[name] + [cell(row[key], d) for _, key, d in cols] for name, row in figures["retrievers"].items()]
+    return markdown_table(header, lines) if markdown else text_table(header, lines)
 
 
 def write_chart(figures: dict[str, Any], path: Path) -> None:
-    import matplotlib
+    from ..extras import require
 
+    matplotlib = require("matplotlib", "eval", "the eval report's chart")
     matplotlib.use("Agg")  # no display: a file only
     import matplotlib.pyplot as plt
 
@@ -326,8 +319,9 @@ def write_chart(figures: dict[str, Any], path: Path) -> None:
 
 
 def write_reliability_chart(card: dict[str, Any], path: Path) -> None:
-    import matplotlib
+    from ..extras import require
 
+    matplotlib = require("matplotlib", "eval", "the eval report's chart")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -362,8 +356,8 @@ def _calibration_lines(card: dict[str, Any] | None, chart: Path | None) -> list[
              + (f" (expected calibration error {ece:.3f})." if ece is not None else "."), ""]
     if chart is not None:
         lines += [f"![Reliability curve]({RELIABILITY_CHART})", ""]
-    lines += ["| predicted (mean) | right (share) | answers |", "|---|---|---|"]
-    lines += [f"| {p:.2f} | {a:.2f} | {n} |" for p, a, n in card["reliability"]]
+    lines.append(markdown_table(["predicted (mean)", "right (share)", "answers"],
+                                [[f"{p:.2f}", f"{a:.2f}", str(n)] for p, a, n in card["reliability"]]))
     return lines + [""]
 
 
@@ -433,14 +427,7 @@ def public_figures(figures: dict[str, Any]) -> dict[str, Any]:
 
 # -- command line ------------------------------------------------------------------------------
 def run_cli(args: argparse.Namespace, settings: Settings) -> int:
-    if getattr(args, "beir", None):
-        from .beir import run_cli as run_beir
-
-        return run_beir(args, settings)
-    if getattr(args, "squad", None):
-        from .squad import run_cli as run_squad
-
-        return run_squad(args, settings)
+    """`rag eval --set FILE` (rag.evaluate.command chooses between this, --beir and --squad)."""
     questions = load_eval_set(args.eval_set)
     retrievers = list(RETRIEVERS) if args.retriever == "all" else [args.retriever]
     assistant, answers = load_assistant(settings)

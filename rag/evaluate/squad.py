@@ -25,10 +25,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import UserError
-from .sets import _fmt, percentile, public_figures
+from .sets import percentile, public_figures
 from .metrics import best_over_gold, exact_match, f1
 from ..records import Answer, Chunk, Passage, Result
 from ..settings import RETRIEVERS, Settings
+from ..tables import cell, text_table
 from ..train.data import QAExample, load_squad
 
 MODES = ("reader", "e2e")
@@ -217,10 +218,8 @@ def format_table(rows: dict[str, ModeFigures]) -> str:
             ("null on ans", "answerable_null_rate", 1), ("hit", "retrieval_hit_rate", 1),
             ("s/q", "seconds_per_question", 3), ("p50 ms", "latency_p50_ms", 1), ("p95 ms", "latency_p95_ms", 1)]
     header = ["mode"] + [c[0] for c in cols]
-    lines = [[name] + [_fmt(getattr(row, key), d) for _, key, d in cols] for name, row in rows.items()]
-    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(header)]
-    return "\n".join("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
-                     for cells in [header] + lines)
+    lines = [[name] + [cell(getattr(row, key), d) for _, key, d in cols] for name, row in rows.items()]
+    return text_table(header, lines)
 
 
 def run_cli(args: argparse.Namespace, settings: Settings) -> int:
@@ -267,7 +266,7 @@ def run_cli(args: argparse.Namespace, settings: Settings) -> int:
     print(format_table(rows))
     print(f"\n{path.name}: {figures['questions']} of {figures['questions_in_file']} questions "
           f"({figures['answerable']} answerable, {figures['unanswerable']} unanswerable; seed {SAMPLE_SEED}); "
-          f"reader {figures['reader']}, threshold {_fmt(figures['threshold'])}; percentages; total "
+          f"reader {figures['reader']}, threshold {cell(figures['threshold'])}; percentages; total "
           f"{figures['seconds']:.1f}s")
     if "e2e" in rows:
         print(f"e2e: {figures['documents']} paragraphs, {figures['chunks']} chunks, {retriever}, k={figures['k']}, "

@@ -1,4 +1,8 @@
-"""The sentence-transformers model: loaded once, offline, batched, normalised vectors."""
+"""The sentence-transformers model: loaded once, offline, batched, normalised vectors.
+
+Construction is cheap (no torch): ``warm_up()`` loads the model, and the first ``encode`` does it when
+nobody did. The fingerprint and the dimension come from the model directory's files, so checking that
+an index fits the model (``rag ask --retriever bm25 --no-answer`` does only that) loads nothing."""
 
 from __future__ import annotations
 
@@ -7,10 +11,12 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..errors import UserError
+from ..warm import WarmUp
 
 # Never reach for a model hub at run time: the model is a local directory.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -35,7 +41,34 @@ def model_fingerprint(model: str) -> str:
     return digest.hexdigest()[:16]
 
 
-class Embedder:
+def configured_dimension(model: str) -> int | None:
+    """The vector width that the directory's sentence-transformers configs declare, read without
+    loading the model; None when a module is one whose width we cannot read (then the model is
+    loaded and asked)."""
+    root = Path(model)
+    try:
+        modules = json.loads((root / "modules.json").read_text(encoding="utf-8"))
+        dimension = None
+        for module in modules:
+            kind = str(module.get("type", "")).rsplit(".", 1)[-1]
+            config = root / module.get("path", "") / "config.json"
+            if kind == "Transformer":
+                continue  # its width shows in the pooling config that follows
+            if kind == "Pooling":
+                pooling = json.loads(config.read_text(encoding="utf-8"))
+                # Several pooling modes are concatenated (sentence_transformers.models.Pooling).
+                modes = sum(1 for k, v in pooling.items() if k.startswith("pooling_mode_") and v is True)
+                dimension = int(pooling["word_embedding_dimension"]) * modes or None
+            elif kind == "Dense":
+                dimension = int(json.loads(config.read_text(encoding="utf-8"))["out_features"])
+            elif kind != "Normalize":
+                return None
+        return dimension
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+class Embedder(WarmUp):
     """Wraps one ``SentenceTransformer``. ``encode`` returns float32, L2-normalised rows, so inner
     product is cosine similarity."""
 
@@ -45,21 +78,47 @@ class Embedder:
                 f"embedding model directory not found: {model} "
                 "(set RAG_MODEL to a local sentence-transformers directory)"
             )
+        super().__init__()
+        self.name = model
+        self.fingerprint = model_fingerprint(model)
+        self.batch_size = batch_size
+        self._dimension = configured_dimension(model)
+
+    @classmethod
+    def loaded(cls, model: str, batch_size: int = 64) -> Embedder:
+        """An embedder whose model is already loaded (for callers that time what follows)."""
+        embedder = cls(model, batch_size)
+        embedder.warm_up()
+        return embedder
+
+    def _load(self) -> None:
         import torch
         from sentence_transformers import SentenceTransformer
 
         # Two cores: more threads than cores only adds contention.
         torch.set_num_threads(max(1, min(torch.get_num_threads(), os.cpu_count() or 1)))
         try:
-            self.model = SentenceTransformer(model, device="cpu", local_files_only=True)
+            model = SentenceTransformer(self.name, device="cpu", local_files_only=True)
         except Exception as exc:  # a broken directory is a user error, not a traceback
-            raise UserError(f"cannot load the embedding model from {model}: {exc}") from exc
-        self.name = model
-        self.fingerprint = model_fingerprint(model)
-        self.batch_size = batch_size
-        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+            raise UserError(f"cannot load the embedding model from {self.name}: {exc}") from exc
+        get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         dim = get_dim()
-        self.dimension = int(dim) if dim else int(self.encode(["dimension probe"]).shape[1])
+        if not dim:
+            dim = model.encode(["dimension probe"], convert_to_numpy=True).shape[1]
+        self._dimension = int(dim)  # the model's own word wins over the configs'
+        self._model = model  # last: a model that is set is ready to use
+
+    @property
+    def model(self) -> Any:
+        """The ``SentenceTransformer``, loaded on first use."""
+        self.warm_up()
+        return self._model
+
+    @property
+    def dimension(self) -> int:
+        if self._dimension is None:
+            self.warm_up()
+        return self._dimension  # type: ignore[return-value]
 
     def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         if not texts:

@@ -1,36 +1,18 @@
-"""The words side: one tokenizer for documents and questions, and a bm25s index over chunks."""
+"""The words side: a bm25s index over chunks, of the terms ``rag.tokens.tokenize`` makes of
+documents and questions alike."""
 
 from __future__ import annotations
 
 import logging
-import re
-from functools import lru_cache
 from pathlib import Path
 
 import bm25s
 import numpy as np
-import Stemmer
-from bm25s.stopwords import STOPWORDS_EN
+
+from ..tokens import tokenize
 
 # bm25s logs every build at DEBUG through its own handler; the CLI's output is ours to keep clean.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
-
-_TOKEN = re.compile(r"(?u)\b\w\w+\b")
-# Question words carry no topic, so they must not pull passages that merely contain "how" or "did".
-_STOP = frozenset(STOPWORDS_EN) | frozenset(
-    "how many much did does do what which who whom whose when where why is are was were".split()
-)
-
-
-@lru_cache(maxsize=1)
-def _stemmer() -> "Stemmer.Stemmer":
-    return Stemmer.Stemmer("english")
-
-
-def tokenize(text: str) -> list[str]:
-    """Lowercase words of two or more characters, English stopwords dropped, Snowball-stemmed."""
-    words = [w for w in _TOKEN.findall(text.lower()) if w not in _STOP]
-    return _stemmer().stemWords(words) if words else []
 
 
 class LexicalIndex:

@@ -1,4 +1,7 @@
-"""Loaders, one module per format; each registers the suffixes it reads in ``LOADERS``. A new format
+"""Stage 1, documents: files -> ``Document`` records (documents), their sentences (sentences) and
+chunks with exact offsets (chunking).
+
+Loaders, one module per format; each registers the suffixes it reads in ``LOADERS``. A new format
 is one module here that decorates ``def load(path) -> Document`` with ``@register(".ext")`` and is
 imported below."""
 

@@ -1,0 +1,1 @@
+"""Stage 3, retrieval: dense, lexical and hybrid search over a store."""

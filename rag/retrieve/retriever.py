@@ -10,11 +10,12 @@ from typing import Any
 
 import numpy as np
 
+from ..index.store.base import Hits, Store
 from ..records import Passage
 from ..settings import RETRIEVERS, Settings
 
 
-def rrf(rankings: Sequence[np.ndarray], rrf_k: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+def rrf(rankings: Sequence[np.ndarray], rrf_k: int, k: int) -> Hits:
     """Fuse rankings of row ids (best first) into (scores, rows), best first; ties keep the order
     in which rows were first seen, dense before lexical."""
     scores: dict[int, float] = {}
@@ -24,7 +25,7 @@ def rrf(rankings: Sequence[np.ndarray], rrf_k: int, k: int) -> tuple[np.ndarray,
     return _top(scores, k)
 
 
-def convex(runs: Sequence[tuple[np.ndarray, np.ndarray]], weights: Sequence[float], k: int) -> tuple[np.ndarray, np.ndarray]:
+def convex(runs: Sequence[Hits], weights: Sequence[float], k: int) -> Hits:
     """Fuse (scores, rows) lists by a weighted sum of their scores, each min-max normalised over its
     own candidates to [0, 1]; a row missing from a list gets that list's 0. Scores keep how much
     better the first candidate is than the fifth, which ranks throw away: on the seeds eval set this
@@ -41,15 +42,15 @@ def convex(runs: Sequence[tuple[np.ndarray, np.ndarray]], weights: Sequence[floa
     return _top(fused, k)
 
 
-def _top(scores: dict[int, float], k: int) -> tuple[np.ndarray, np.ndarray]:
+def _top(scores: dict[int, float], k: int) -> Hits:
     """The ``k`` best (scores, rows) of a fused row -> score map; the sort is stable, so ties keep
     the order in which rows were first seen."""
     best = sorted(scores.items(), key=lambda item: -item[1])[:k]
-    return (np.array([s for _, s in best], dtype=np.float32), np.array([r for r, _ in best], dtype=np.int64))
+    return Hits(np.array([s for _, s in best], dtype=np.float32), np.array([r for r, _ in best], dtype=np.int64))
 
 
 class Retriever:
-    def __init__(self, store: Any, embedder: Any, settings: Settings) -> None:
+    def __init__(self, store: Store, embedder: Any, settings: Settings) -> None:
         self.store = store
         self.embedder = embedder
         self.settings = settings
@@ -64,21 +65,11 @@ class Retriever:
         if retriever not in RETRIEVERS:
             raise ValueError(f"unknown retriever {retriever!r}: use one of {', '.join(RETRIEVERS)}")
         timings = timings if timings is not None else {}
+        # Fusion happens here, for every store, after the dense side's sentence re-ranking: a store's
+        # own fusion (Milvus's RRFRanker) could only fuse its un-re-ranked rankings, which cost
+        # 0.047 hybrid R@1 on the seeds eval set.
         depth = max(k, self.settings.fusion_depth) if retriever == "hybrid" else k
-        if retriever == "hybrid" and self.settings.fusion == "rrf" and hasattr(self.store, "hybrid_search") \
-                and not hasattr(self.store, "sentences"):
-            # A store with its own fusion (Milvus's RRFRanker) fuses server-side, unless dense
-            # candidates are re-ranked by sentence here first: the server can only fuse its own
-            # rankings, and skipping the re-rank cost 0.047 hybrid R@1 on the seeds eval set.
-            if vector is None:
-                t = time.perf_counter()
-                vector = self.embedder.encode_query(question)
-                timings["embed"] = time.perf_counter() - t
-            t = time.perf_counter()
-            scores, rows = self.store.hybrid_search(question, vector, k, self.settings.rrf_k, depth=depth)
-            timings["hybrid"] = time.perf_counter() - t
-            return self.passages(scores, rows, vector)
-        dense = lexical = None
+        dense = lexical = Hits.empty()
         if retriever in ("dense", "hybrid"):
             if vector is None:
                 t = time.perf_counter()
@@ -94,40 +85,39 @@ class Retriever:
         if retriever == "hybrid":
             t = time.perf_counter()
             if self.settings.fusion == "rrf":
-                scores, rows = rrf([dense[1], lexical[1]], self.settings.rrf_k, k)  # type: ignore[index]
+                scores, rows = rrf([dense.rows, lexical.rows], self.settings.rrf_k, k)
             else:
                 w = self.settings.dense_weight
-                scores, rows = convex([dense, lexical], [w, 1.0 - w], k)  # type: ignore[list-item]
+                scores, rows = convex([dense, lexical], [w, 1.0 - w], k)
             timings["fusion"] = time.perf_counter() - t
         else:
-            scores, rows = (dense if retriever == "dense" else lexical)  # type: ignore[misc]
+            scores, rows = dense if retriever == "dense" else lexical
             scores, rows = scores[:k], rows[:k]
         return self.passages(scores, rows, vector)
 
-    def dense(self, vector: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
-        """FAISS finds candidate chunks by their whole-chunk vectors; where the store keeps sentence
-        vectors, candidates are re-ranked by their best-matching sentence (a question is usually
-        answered by one sentence, and a chunk's mean vector blurs it). On the seeds eval set this
-        lifts dense Recall@1 from 0.59 to 0.76."""
-        pool = max(depth, self.settings.rerank_depth) if hasattr(self.store, "sentences") else depth
+    def dense(self, vector: np.ndarray, depth: int) -> Hits:
+        """The store finds candidate chunks by their whole-chunk vectors; candidates are re-ranked by
+        their best-matching sentence (a question is usually answered by one sentence, and a chunk's
+        mean vector blurs it); a chunk without sentence vectors keeps its own score. On the seeds
+        eval set this lifts dense Recall@1 from 0.59 to 0.76."""
+        pool = max(depth, self.settings.rerank_depth)
         scores, rows = self.store.dense_search(vector.reshape(1, -1), pool)[0]
-        if not hasattr(self.store, "sentences") or len(rows) == 0:
-            return scores[:depth], rows[:depth]
+        if len(rows) == 0:
+            return Hits(scores[:depth], rows[:depth])
         q = vector.reshape(-1).astype(np.float32)
-        best = np.array([_max_or(self.store.sentences(int(r))[1] @ q, float(s)) for r, s in zip(rows, scores)],
+        best = np.array([_max_or(self.store.sentences(int(r)).vectors @ q, float(s)) for r, s in zip(rows, scores)],
                         dtype=np.float32)
         order = np.argsort(-best, kind="stable")[:depth]
-        return best[order], rows[order]
+        return Hits(best[order], rows[order])
 
     def passages(self, scores: np.ndarray, rows: np.ndarray, vector: np.ndarray | None = None) -> list[Passage]:
         q = vector.reshape(-1).astype(np.float32) if vector is not None else None
-        with_sentences = q is not None and hasattr(self.store, "sentences")
         out = []
         for rank, (score, row) in enumerate(zip(scores.tolist(), rows.tolist()), 1):
             chunk = self.store.chunk(int(row))
             doc = self.store.document(chunk.doc_id)
             sentences: tuple[tuple[int, int, float], ...] = ()
-            if with_sentences:
+            if q is not None:
                 spans, vectors = self.store.sentences(int(row))
                 sims = (vectors @ q).tolist()
                 sentences = tuple((int(s), int(e), float(sim)) for (s, e), sim in zip(spans.tolist(), sims))

@@ -7,6 +7,7 @@ import contextlib
 import io
 import json
 import time
+from types import SimpleNamespace
 from pathlib import Path
 
 import pytest
@@ -54,7 +55,7 @@ class SlowEmbedder:
 class FakeAssistant:
     def __init__(self, embedder: SlowEmbedder, total: float, answer: float | None) -> None:
         self.embedder, self.total, self.answer_s = embedder, total, answer
-        self.answerer = object() if answer is not None else None
+        self.answerer = SimpleNamespace(kind="rules") if answer is not None else None
         self.asked: list[str] = []
 
     def ask(self, q: str, retriever: str) -> Result:

@@ -98,6 +98,7 @@ def seeds_fixture(root: Path) -> Path:
 
 
 @pytest.mark.slow
+@pytest.mark.eval
 def test_beir_eval_on_a_seeds_fixture(tmp_path, monkeypatch):
     from rag.cli import main
 

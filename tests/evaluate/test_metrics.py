@@ -15,6 +15,8 @@ from rag.evaluate.metrics import best_over_gold, exact_match, f1, normalize_answ
     ("Ukraine’s “air force”", "ukraines air force"),  # typographic punctuation goes too
     ("Ukraine's air-force", "ukraines airforce"),
     ("theatre", "theatre"),  # an article only as a whole word
+    ("$5 billion", "5 billion"),  # SQuAD's ASCII set holds symbols too ($ + < = > ^ ` | ~)
+    ("+3 °C", "3 °c"),  # a Unicode symbol that is not punctuation stays
     ("", ""),
 ])
 def test_normalize_answer(raw, expected):

@@ -109,6 +109,7 @@ class FakeAssistant:
         return Result(question, None, [], self.rankings[question][:k], timings={"total": 0.01})
 
 
+@pytest.mark.slow  # ranx compiles its numba kernels on first use (~12 s)
 def test_evaluate_retriever_ranking_metrics_by_hand():
     qa = EvalQuestion(id="a", question="qa", answers=("Alaska",), doc_id="d", evidence=EVIDENCE)
     qb = EvalQuestion(id="b", question="qb", answers=("Alaska",), doc_id="d", evidence=EVIDENCE)

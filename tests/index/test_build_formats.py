@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 
 from rag import Settings, build_index
+from rag.index.store.local import LocalStore, current_version
 from rag.records import Answer, Result
 from rag.retrieve.retriever import Retriever
-from rag.index.store.local import LocalStore, current_version
 
 from tests.doc_fixtures import write_pdf
 

@@ -17,7 +17,7 @@ import pytest
 
 from rag import Settings, build_index
 from rag.errors import UserError
-from rag.index.store import local
+from rag.index.store import local_version, versions
 from rag.index.store.local import LocalStore, current_version
 from rag.index.store.lock import IndexBusy, IndexNotWritable, writer_lock
 
@@ -204,7 +204,7 @@ def small_disk(tmp_path):
 
 def test_disk_full_mid_write_is_one_line_and_keeps_the_old_index(small_disk, corpus, monkeypatch):
     index_dir = small_disk / "index"
-    monkeypatch.setattr("rag.index.build.check_writable", lambda *a: None)  # reach the real write
+    monkeypatch.setattr("rag.index.store.local.check_writable", lambda *a: None)  # reach the real write
     build_index([corpus], _settings(index_dir), embedder=HashEmbedder(), progress=False)
     before = current_version(index_dir)
     ids = _assert_whole(index_dir)
@@ -237,7 +237,7 @@ def test_load_racing_a_switch_reads_the_new_version(tmp_path, corpus, monkeypatc
     build_index([corpus], _settings(index_dir), embedder=HashEmbedder(), progress=False)
     old = current_version(index_dir)
     (corpus / "new.txt").write_text("A new document about the Arctic Council.", encoding="utf-8")
-    real_load = local.LexicalIndex.load
+    real_load = local_version.LexicalIndex.load
     raced = []
 
     def racing_load(path, *args, **kwargs):
@@ -247,7 +247,7 @@ def test_load_racing_a_switch_reads_the_new_version(tmp_path, corpus, monkeypatc
             shutil.rmtree(old)  # as an eager cleanup would
         return real_load(path, *args, **kwargs)
 
-    monkeypatch.setattr(local.LexicalIndex, "load", staticmethod(racing_load))
+    monkeypatch.setattr(local_version.LexicalIndex, "load", staticmethod(racing_load))
     store = LocalStore.load(index_dir)
     assert raced and store.path == current_version(index_dir) != old
     assert "new" in {d.doc_id for d in store.documents()}
@@ -322,13 +322,13 @@ def test_file_that_loses_read_permission_keeps_its_indexed_version(tmp_path, cor
 # -- 9. power loss ---------------------------------------------------------------------------------------
 def test_version_files_and_folder_are_fsynced_before_the_switch(tmp_path, corpus, monkeypatch):
     synced: list[str] = []
-    real = local._fsync
+    real = versions._fsync
 
     def record(path):
         synced.append(Path(path).name)
         real(path)
 
-    monkeypatch.setattr(local, "_fsync", record)
+    monkeypatch.setattr(versions, "_fsync", record)
     index_dir = tmp_path / "index"
     build_index([corpus], _settings(index_dir), embedder=HashEmbedder(), progress=False)
     for name in ("documents.jsonl", "vectors.npy", "dense.faiss", "manifest.json", ".CURRENT.tmp", "index"):

@@ -22,6 +22,7 @@ def retrieval_only(seeds_index):
     return Assistant.load(seeds_index, answer=False)
 
 
+@pytest.mark.eval
 def test_hybrid_top5_holds_the_evidence_for_nearly_every_answerable_question(retrieval_only):
     questions = [q for q in load_eval_set(ROOT / "eval" / "questions.jsonl") if q.answerable]
     misses = []

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import Any
@@ -44,6 +43,7 @@ from .text import REPORTING, SPEECH, Question, Token, analyse, is_verbish, refus
 from .words import (CONTINENTS, COUNTRIES, COUNTRY_NOUNS, DAY_PARTS, FRAMING_VERBS, FUNCTION_WORDS,
                            GROUP_HEADS, MONTHS, NAMED_PLACE_NOUNS, ORG_HEADS, PEOPLE_COUNTS, PERSON_NOUNS, PREPOSITIONS,
                            PRODUCT_NOUNS, REGION_NOUNS, TITLES, WEEKDAYS, is_demonym)
+from ...evaluate.metrics import normalize_answer
 from ...records import Answer, Passage
 from ...ingest.sentences import sentence_spans
 from ...settings import Settings
@@ -163,7 +163,12 @@ class _Scored:
     support: float = 1.0  # < 1 when the sentence's passage lacks a name of the question
 
 
-class Answerer:
+class RuleAnswerer:
+    """The hand-written rules as an ``Answerer`` (rag/answer/base.py)."""
+
+    kind = "rules"
+    needs_question_vector = True
+
     def __init__(self, settings: Settings, embedder: Any = None) -> None:
         self.settings = settings
         self.threshold = RULES_THRESHOLD if settings.answer_threshold is None else settings.answer_threshold
@@ -173,6 +178,12 @@ class Answerer:
         self._fixed: dict[tuple[str, int, str], list[Cand]] = {}
 
     # -- public ------------------------------------------------------------------------------
+    def warm_up(self) -> None:
+        """Nothing to load: the rules are code and word lists."""
+
+    def answer_many(self, items: list[tuple[str, list[Passage]]]) -> list[tuple[Answer | None, list[Answer]]]:
+        return [self.answer(question, passages) for question, passages in items]
+
     def answer(self, question: str, passages: list[Passage]) -> tuple[Answer | None, list[Answer]]:
         ranked, support = self._rank(question, passages)
         # The reported score is the confidence: the span's score, lowered when the passage holding
@@ -182,9 +193,9 @@ class Answerer:
         if not sure or sure[0].score < self.threshold:
             return None, []
         best, rest = sure[0], []
-        seen = {_norm(best.text)}
+        seen = {normalize_answer(best.text)}
         for a in sure[1:]:
-            key = _norm(a.text)
+            key = normalize_answer(a.text)
             if a.score < self.threshold or key in seen or _overlaps(a, best) or any(_overlaps(a, r) for r in rest):
                 continue
             seen.add(key)
@@ -748,12 +759,3 @@ def _idf(stems: list[str], sents: list[_Sentence]) -> dict[str, float]:
 
 def _overlaps(a: Answer, b: Answer) -> bool:
     return a.doc_id == b.doc_id and a.start < b.end and b.start < a.end
-
-
-_PUNCT = re.compile(r"[^\w\s]")
-_ARTICLES = re.compile(r"\b(a|an|the)\b")
-
-
-def _norm(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).lower()
-    return " ".join(_ARTICLES.sub(" ", _PUNCT.sub(" ", text)).split())

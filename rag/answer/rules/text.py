@@ -11,17 +11,8 @@ from functools import lru_cache
 from .words import (COUNT_NOUNS, DISTANCE_UNITS, DURATION_NOUNS, EVENT_NOUNS, FRAMING_VERBS, FUNCTION_WORDS,
                            IRREGULAR, NEGATIVE_VERBS, ORG_NOUNS, PERSON_NOUNS, PLACE_NOUNS, PRODUCT_NOUNS, TIME_NOUNS,
                            VERBS, WORD_NOUNS, is_demonym, is_number)
-from ...index.lexical import _STOP, _stemmer
-
-# Dotted acronyms ("U.S."), numbers with thousands separators, words with inner hyphens or
-# apostrophes ("won’t"), a possessive "’s" on its own, then any other non-space character.
-_TOKEN = re.compile(
-    r"(?:[A-Za-z]\.){2,}"
-    r"|\d{1,3}(?:,\d{3})+(?:\.\d+)?(?:-[^\W_]+)*"
-    r"|[^\W_]+(?:-[^\W_]+)*(?:[’'](?![sS]\b)[^\W_]+)*"
-    r"|[’'][sS]\b"
-    r"|[^\w\s]"
-)
+from ...tokens import STOPWORDS, pieces
+from ...tokens import stem as snowball
 
 
 @dataclass(frozen=True)
@@ -37,7 +28,7 @@ class Token:
 
 def tokens(text: str, base: int = 0) -> list[Token]:
     out: list[Token] = []
-    matches = list(_TOKEN.finditer(text))
+    matches = list(pieces(text))
     stems = _stems([m.group(0).lower() for m in matches])
     for m, stem in zip(matches, stems):
         t = m.group(0)
@@ -54,7 +45,7 @@ def _stems(words: list[str]) -> list[str]:
 @lru_cache(maxsize=50_000)
 def _stem(word: str) -> str:
     word = word.replace("’", "'")
-    return _stemmer().stemWord(IRREGULAR.get(word, word))
+    return snowball(IRREGULAR.get(word, word))
 
 
 _SUBJECT_PRONOUNS = frozenset("he she it they we i".split())
@@ -187,7 +178,7 @@ def _classify(question: str, every: list[Token]) -> Question:
     """``every`` is ``tokens(question)``, punctuation and possessives included."""
     toks = [t for t in every if t.is_word]
     lows = [t.lower for t in toks]
-    stems = [t.stem for t in toks if len(t.lower) > 1 and t.lower not in FUNCTION_WORDS and t.lower not in _STOP]
+    stems = [t.stem for t in toks if len(t.lower) > 1 and t.lower not in FUNCTION_WORDS and t.lower not in STOPWORDS]
     q = Question(text=question, stems=stems, words={t.lower for t in toks} | {t.stem for t in toks},
                  names={t.stem for t in toks[1:] if t.is_cap and t.lower not in FUNCTION_WORDS})
     # The token before each word, possessives included: "Russia’s strike" is a noun.
@@ -312,7 +303,8 @@ def _excluded(question: str) -> set[str]:
     m = _EXCLUDING.search(question)
     if not m:
         return set()
-    return {t.stem for t in tokens(m.group(1)) if t.is_word and t.lower not in FUNCTION_WORDS and t.lower not in _STOP}
+    return {t.stem for t in tokens(m.group(1))
+            if t.is_word and t.lower not in FUNCTION_WORDS and t.lower not in STOPWORDS}
 
 
 def _head(toks: list[Token], k: int) -> str:

@@ -1,11 +1,5 @@
-"""Choosing and building the FAISS structure. Exact inner-product search for small corpora; an
-approximate index above a threshold (its parameters go in the manifest).
-
-The choice is measured (``python scripts/scale_table.py``, synthetic clustered vectors, 2 cores):
-at 100k vectors exact search already takes tens of milliseconds a query, while HNSW (M=32,
-efConstruction=80) answers in under a millisecond at recall@10 0.999; IVF-Flat with
-nlist=4*sqrt(n), nprobe=nlist/32 built ~4x faster but reached only 0.75 recall. So: HNSW above the
-threshold. IVF stays available (``--faiss ivf``) for when build time matters more than recall."""
+"""Building the FAISS structure that ``ann.choose_kind`` picks: exact inner-product search for small
+corpora, an approximate index above a threshold (its parameters go in the manifest)."""
 
 from __future__ import annotations
 
@@ -15,27 +9,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-KINDS = ("auto", "flat", "hnsw", "ivf")
-HNSW_M = 32
-HNSW_EF_CONSTRUCTION = 80
-# Search breadth grows with the graph (scripts/scale_table.py, clustered vectors): efSearch 128 gave
-# recall@10 1.000 at 100k and 0.995 at 300k, but only 0.950 at 1M, where 256 gave 0.970 for
-# 1.75 ms p50. So 128 up to half a million vectors, 256 beyond.
-HNSW_EF_SEARCH = 128
-HNSW_EF_SEARCH_LARGE = 256
-LARGE = 500_000
-
-
-def ef_search_for(n: int) -> int:
-    return HNSW_EF_SEARCH_LARGE if n >= LARGE else HNSW_EF_SEARCH
-
-
-def choose_kind(n: int, kind: str, ann_threshold: int) -> str:
-    if kind not in KINDS:
-        raise ValueError(f"unknown FAISS index kind {kind!r}: use one of {', '.join(KINDS)}")
-    if kind != "auto":
-        return kind
-    return "flat" if n < ann_threshold else "hnsw"
+from .ann import HNSW_EF_CONSTRUCTION, HNSW_M, choose_kind, ef_search_for, ivf_nlist
 
 
 def build_faiss(vectors: np.ndarray, kind: str = "auto", ann_threshold: int = 50_000) -> tuple[faiss.Index, dict[str, Any]]:
@@ -63,7 +37,7 @@ def _build(x: np.ndarray, n: int, d: int, chosen: str) -> tuple[faiss.Index, dic
         params = {"type": "hnsw", "metric": "inner_product", "M": m, "efConstruction": ef_construction,
                   "efSearch": ef_search}
     else:
-        nlist = int(max(16, min(65536, 4 * np.sqrt(n))))
+        nlist = ivf_nlist(n)
         quantizer = faiss.IndexFlatIP(d)
         index = faiss.IndexIVFFlat(quantizer, d, nlist, faiss.METRIC_INNER_PRODUCT)
         sample = x if n <= 64 * nlist else x[np.random.default_rng(0).choice(n, 64 * nlist, replace=False)]

@@ -1,299 +1,197 @@
-"""The local store: FAISS for vectors, bm25s for words, documents and chunk offsets, and a manifest.
+"""The local store: one version folder under ``index_dir`` (``local_version.py``), switched in
+atomically (``versions.py``), one writer at a time (``lock.py``).
 
-Layout of ``index_dir``::
-
-    CURRENT                 name of the live version directory (replaced atomically)
-    v-<time>-<pid>/         one complete index
-        manifest.json       format, model, chunker and FAISS settings, each document's hash
-        documents.jsonl     doc_id, title, source, text
-        chunks.npy          int64 rows (document row, ordinal, start, end)
-        vectors.npy         float32 normalised chunk vectors (reused by incremental builds)
-        sentences.npy       int64 rows (chunk row, start, end): each chunk's sentences, in order
-        sentence_vectors.npy float16 normalised sentence vectors (late chunking, see embedding.py)
-        dense.faiss         the FAISS index
-        bm25/               the bm25s index
-
-A build writes a new version directory and then swaps ``CURRENT`` with ``os.replace``, so an
-interrupted build leaves the previous index whole and loadable. The version's files, the folder and
-the pointer are fsynced in that order, so after a power loss ``CURRENT`` never names a version whose
-files are not on disk. Builds hold the folder's writer lock (``lock.py``); the version ``CURRENT``
-named before the switch is kept until the next build, so a reader that read the old pointer can
-still finish loading it, and a loader that still loses the race (``CURRENT`` changed under it) reads
-the pointer again.
-"""
+Reads come from one version, loaded when first needed and then kept: a question never sees a
+build's switch halfway, and a new version is read by opening the store again (``rag serve`` does
+that when ``latest_version`` moves). A write assembles the whole new version: fresh rows for the
+documents just embedded, the stored rows and vectors (not re-embedded) for the rest."""
 
 from __future__ import annotations
 
-import errno
-import json
-import os
-import shutil
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import faiss
 import numpy as np
 
-from ...errors import IndexIncompatible, IndexMissing, UserError
-from ..lexical import LexicalIndex
 from ...records import Chunk, Document
-from .base import StoreInfo
-from .faiss_index import build_faiss, configure_search
-from .lock import not_writable
+from .base import BuiltWith, Hits, IndexedDocument, Manifest, Sentences, StoreInfo, Update, WriteSize
+from .local_version import FORMAT_VERSION, IndexContents, LocalVersion, write_files
+from .lock import check_writable, writer_lock
+from .versions import current_version, read_manifest, remove_stale, write_version
 
-FORMAT_VERSION = 2
-CURRENT = "CURRENT"
-# A loader that finds CURRENT changed while it read tries again, this many times in all.
-LOAD_ATTEMPTS = 4
-
-
-def rebuild_hint(index_dir: Path) -> str:
-    return f"rebuild it with: rag index --index-dir {index_dir} PATH ..."
-
-
-@dataclass
-class IndexContents:
-    """Everything a local index holds, in memory, ready to write."""
-
-    documents: list[Document]
-    chunk_rows: np.ndarray  # (n, 4) int64: document row, ordinal, start, end
-    vectors: np.ndarray  # (n, d) float32
-    sentence_rows: np.ndarray  # (m, 3) int64: chunk row, start, end (document offsets)
-    sentence_vectors: np.ndarray  # (m, d) float16
-
-
-def _pointer(index_dir: Path) -> str | None:
-    """The version name CURRENT holds, or None when there is none."""
-    try:
-        return (index_dir / CURRENT).read_text().strip() or None
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-        return None
-
-
-def current_version(index_dir: Path) -> Path | None:
-    name = _pointer(index_dir)
-    path = index_dir / name if name else None
-    return path if path is not None and path.is_dir() else None
-
-
-def read_manifest(index_dir: Path) -> dict[str, Any] | None:
-    version = current_version(index_dir)
-    if version is None:
-        return None
-    try:
-        return json.loads((version / "manifest.json").read_text())
-    except (OSError, json.JSONDecodeError):
-        return None
-
-
-def write_index(index_dir: Path, manifest: dict[str, Any], contents: IndexContents, faiss_kind: str,
-                ann_threshold: int) -> Path:
-    """Write a complete new version, then point CURRENT at it. The caller holds the writer lock
-    (``lock.writer_lock``); a failed write (disk full, permissions) is one ``IndexNotWritable`` line
-    and leaves CURRENT and its version as they were."""
-    try:
-        index_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise not_writable(index_dir, exc) from None
-    previous = _pointer(index_dir)
-    name = f"v-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 1_000_000}"
-    tmp = index_dir / f".tmp-{name}"
-    try:
-        tmp.mkdir()
-        with (tmp / "documents.jsonl").open("w", encoding="utf-8") as fh:
-            for doc in contents.documents:
-                row = {"doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "text": doc.text}
-                if doc.pages:  # only paged formats: indexes of text files stay byte for byte as before
-                    row["pages"] = [list(r) for r in doc.pages]
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-        np.save(tmp / "chunks.npy", contents.chunk_rows.astype(np.int64))
-        np.save(tmp / "vectors.npy", contents.vectors.astype(np.float32))
-        np.save(tmp / "sentences.npy", contents.sentence_rows.astype(np.int64))
-        np.save(tmp / "sentence_vectors.npy", contents.sentence_vectors.astype(np.float16))
-        index, params = build_faiss(contents.vectors, faiss_kind, ann_threshold)
-        faiss.write_index(index, str(tmp / "dense.faiss"))
-        texts = [_chunk_text(contents.documents, row) for row in contents.chunk_rows]
-        LexicalIndex.build(texts).save(tmp / "bm25")
-        manifest = {**manifest, "faiss": params}
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False))
-        _fsync_tree(tmp)  # the files reach the disk before any name points at them
-        final = index_dir / name
-        os.replace(tmp, final)
-        pointer_tmp = index_dir / f".{CURRENT}.tmp"
-        pointer_tmp.write_text(name)
-        _fsync(pointer_tmp)
-        _fsync(index_dir)  # the version's new name
-        os.replace(pointer_tmp, index_dir / CURRENT)
-        _fsync(index_dir)  # the pointer's switch
-    except BaseException as exc:
-        # FAISS reports a short write as a RuntimeError: a nearly full disk says what it was.
-        full = isinstance(exc, RuntimeError) and _nearly_full(index_dir)
-        shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(exc, OSError):
-            raise not_writable(index_dir, exc) from exc
-        if full:
-            raise not_writable(index_dir, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))) from exc
-        raise
-    remove_stale(index_dir, keep={name, previous})
-    return final
-
-
-def _nearly_full(path: Path) -> bool:
-    try:
-        return shutil.disk_usage(path).free < 1024 * 1024
-    except OSError:
-        return False
-
-
-def remove_stale(index_dir: Path, keep: set[str | None], versions: bool = True) -> None:
-    """Remove temporary folders and (with ``versions``) versions other than ``keep``. Only the lock
-    holder calls this, so a ``.tmp-*`` here is a killed build's, never a live writer's; the previous
-    version is kept for readers that may still be loading it (it goes with the next build)."""
-    try:
-        entries = list(index_dir.iterdir())
-    except OSError:
-        return
-    for old in entries:
-        stale = old.name.startswith(".tmp-") or (versions and old.name.startswith("v-"))
-        if stale and old.name not in keep and old.is_dir():
-            shutil.rmtree(old, ignore_errors=True)
-
-
-def _fsync_tree(root: Path) -> None:
-    for folder, _, files in os.walk(root):
-        for f in files:
-            _fsync(Path(folder) / f)
-        _fsync(Path(folder))
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _chunk_text(documents: list[Document], row: np.ndarray) -> str:
-    return documents[int(row[0])].text[int(row[2]):int(row[3])]
+__all__ = ["LocalStore", "current_version", "read_manifest"]
 
 
 class LocalStore:
-    """A loaded local index. Read-only and safe to share between threads."""
+    """The local index under ``index_dir``: the ``Store`` protocol on FAISS + bm25s files."""
 
-    def __init__(self, path: Path, manifest: dict[str, Any], documents: list[Document], chunk_rows: np.ndarray,
-                 dense: faiss.Index, lexical: LexicalIndex, sentence_rows: np.ndarray,
-                 sentence_vectors: np.ndarray) -> None:
-        self.path = path
-        self.manifest = manifest
-        self._documents = documents
-        self._by_id = {d.doc_id: d for d in documents}
-        self.chunk_rows = chunk_rows
-        self.dense = dense
-        self.lexical = lexical
-        self.sentence_rows = sentence_rows
-        self.sentence_vectors = sentence_vectors
-        # Sentences of chunk i are rows ptr[i]:ptr[i+1] (they are stored grouped by chunk).
-        self._sentence_ptr = np.searchsorted(sentence_rows[:, 0], np.arange(len(chunk_rows) + 1))
-        model = manifest["model"]
-        self.info = StoreInfo(
-            documents=len(documents), chunks=int(len(chunk_rows)), model=model["name"],
-            model_fingerprint=model["fingerprint"], dimension=int(model["dimension"]), location=str(path),
-            details={"faiss": manifest.get("faiss", {}), "chunker": manifest.get("chunker", {})},
-        )
+    def __init__(self, index_dir: Path, loaded: LocalVersion | None = None) -> None:
+        self.index_dir = Path(index_dir)
+        self._loaded = loaded
 
     @classmethod
-    def load(cls, index_dir: Path, mmap: bool = False) -> "LocalStore":
-        index_dir = Path(index_dir)
-        for attempt in range(LOAD_ATTEMPTS):
-            name = _pointer(index_dir)
-            if name is None:
-                raise IndexMissing(f"no index at {index_dir}: build it with: rag index --index-dir {index_dir} PATH ...")
-            try:
-                return cls._load_version(index_dir, index_dir / name, mmap)
-            except IndexIncompatible:
-                # A build switched CURRENT (and cleaned up) while this read: read the new version.
-                if attempt + 1 < LOAD_ATTEMPTS and _pointer(index_dir) != name:
-                    continue
-                raise
-        raise AssertionError("unreachable")  # pragma: no cover
+    def load(cls, index_dir: Path, mmap: bool = False) -> LocalStore:
+        """The current version, loaded now: a missing or damaged index is one line here."""
+        return cls(index_dir, LocalVersion.load(Path(index_dir), mmap=mmap))
 
     @classmethod
-    def _load_version(cls, index_dir: Path, version: Path, mmap: bool) -> "LocalStore":
-        try:
-            manifest = json.loads((version / "manifest.json").read_text())
-            if manifest.get("format_version") != FORMAT_VERSION:
-                raise IndexIncompatible(
-                    f"the index at {index_dir} has format {manifest.get('format_version')}, this version reads "
-                    f"{FORMAT_VERSION}: {rebuild_hint(index_dir)}")
-            documents = []
-            with (version / "documents.jsonl").open(encoding="utf-8") as fh:
-                for line in fh:
-                    row = json.loads(line)
-                    # Indexes written before page ranges existed have no "pages": their documents have none.
-                    pages = tuple((int(a), int(b)) for a, b in row.get("pages", ()))
-                    documents.append(Document(row["doc_id"], row["title"], row["source"], row["text"], pages))
-            chunk_rows = np.load(version / "chunks.npy", mmap_mode="r" if mmap else None)
-            flags = faiss.IO_FLAG_MMAP if mmap else 0
-            dense = faiss.read_index(str(version / "dense.faiss"), flags)
-            configure_search(dense, manifest.get("faiss", {}))
-            lexical = LexicalIndex.load(version / "bm25", mmap=mmap)
-            sentence_rows = np.load(version / "sentences.npy", mmap_mode="r" if mmap else None)
-            sentence_vectors = np.load(version / "sentence_vectors.npy", mmap_mode="r" if mmap else None)
-        except UserError:
-            raise
-        except Exception as exc:
-            raise IndexIncompatible(
-                f"the index at {index_dir} is damaged or incomplete ({type(exc).__name__}): {rebuild_hint(index_dir)}"
-            ) from exc
-        if not (len(chunk_rows) == dense.ntotal == lexical.n) or len(sentence_rows) != len(sentence_vectors):
-            raise IndexIncompatible(f"the index at {index_dir} is inconsistent: {rebuild_hint(index_dir)}")
-        return cls(version, manifest, documents, chunk_rows, dense, lexical, sentence_rows, sentence_vectors)
+    def at(cls, index_dir: Path) -> LocalStore:
+        """The folder, for building: nothing is loaded until something is read."""
+        return cls(index_dir)
+
+    @property
+    def loaded(self) -> LocalVersion:
+        if self._loaded is None:
+            self._loaded = LocalVersion.load(self.index_dir)
+        return self._loaded
+
+    # -- reading ---------------------------------------------------------------------------------
+    @property
+    def info(self) -> StoreInfo:
+        return self.loaded.info
+
+    @property
+    def path(self) -> Path:
+        return self.loaded.path
+
+    @property
+    def chunk_rows(self) -> np.ndarray:
+        return self.loaded.chunk_rows
 
     def chunk(self, row: int) -> Chunk:
-        doc_row, ordinal, start, end = (int(x) for x in self.chunk_rows[row])
-        doc = self._documents[doc_row]
-        return Chunk(doc_id=doc.doc_id, chunk_id=f"{doc.doc_id}#{ordinal}", start=start, end=end,
-                     text=doc.text[start:end])
+        return self.loaded.chunk(row)
+
+    def sentences(self, row: int) -> Sentences:
+        return self.loaded.sentences(row)
 
     def document(self, doc_id: str) -> Document | None:
-        return self._by_id.get(doc_id)
+        return self.loaded.document(doc_id)
 
     def documents(self) -> list[Document]:
-        return list(self._documents)
+        return self.loaded.documents()
 
-    def dense_search(self, vectors: np.ndarray, k: int) -> list[tuple[np.ndarray, np.ndarray]]:
-        k = min(k, self.dense.ntotal)
-        if k <= 0:
-            empty = (np.zeros(0, np.float32), np.zeros(0, np.int64))
-            return [empty for _ in range(len(vectors))]
-        scores, rows = self.dense.search(np.ascontiguousarray(vectors, dtype=np.float32), k)
-        out = []
-        for s, r in zip(scores, rows):
-            keep = r >= 0
-            out.append((s[keep], r[keep].astype(np.int64)))
-        return out
+    def dense_search(self, vectors: np.ndarray, k: int) -> list[Hits]:
+        return self.loaded.dense_search(vectors, k)
 
-    def lexical_search(self, question: str, k: int) -> tuple[np.ndarray, np.ndarray]:
-        return self.lexical.search(question, k)
-
-    def sentences(self, row: int) -> tuple[np.ndarray, np.ndarray]:
-        """The sentences of chunk ``row``: (spans as (k, 2) document offsets, (k, d) vectors)."""
-        a, b = self._sentence_ptr[row], self._sentence_ptr[row + 1]
-        return np.asarray(self.sentence_rows[a:b, 1:3]), np.asarray(self.sentence_vectors[a:b], dtype=np.float32)
+    def lexical_search(self, question: str, k: int) -> Hits:
+        return self.loaded.lexical_search(question, k)
 
     def vectors(self) -> np.ndarray:
-        return np.load(self.path / "vectors.npy", mmap_mode="r")
+        return self.loaded.vectors()
+
+    def version(self) -> str | None:
+        return str(self.loaded.path)
+
+    def latest_version(self) -> str | None:
+        latest = current_version(self.index_dir)
+        return str(latest) if latest is not None else None
+
+    # -- writing ---------------------------------------------------------------------------------
+    @contextmanager
+    def writing(self, wait: float | None = None) -> Iterator[None]:
+        with writer_lock(self.index_dir, wait):
+            # Only the lock holder gets here, so a temporary folder is a killed build's: remove it.
+            remove_stale(self.index_dir, keep=set(), versions=False)
+            yield
+
+    def manifest(self) -> Manifest | None:
+        raw = read_manifest(self.index_dir)
+        if raw is None:
+            return None
+        model = raw.get("model", {})
+        documents = {doc_id: IndexedDocument(m["hash"], str(m.get("source", "")), int(m.get("chunks", 0)))
+                     for doc_id, m in raw.get("documents", {}).items()}
+        sources = raw.get("sources")
+        return Manifest(
+            built_with=BuiltWith(model.get("name", ""), model.get("fingerprint", ""), int(model.get("dimension", 0)),
+                                 raw.get("chunker", {})),
+            documents=documents, chunks=int(raw.get("counts", {}).get("chunks", 0)),
+            readable=raw.get("format_version") == FORMAT_VERSION,
+            sources=tuple(sources) if sources is not None else None)
+
+    def check_room(self, size: WriteSize) -> None:
+        check_writable(self.index_dir, _estimate_bytes(size))
+
+    def write(self, update: Update) -> None:
+        """A new version holding exactly ``update.documents``, switched in atomically."""
+        contents, counts = self._assemble(update)
+        manifest = _manifest_json(update, counts)
+        write_version(self.index_dir, lambda folder: write_files(folder, manifest, contents, update.dense_index,
+                                                                 update.ann_threshold))
+
+    def close(self) -> None:
+        pass  # nothing held open
+
+    def _assemble(self, update: Update) -> tuple[IndexContents, dict[str, int]]:
+        """The new version in document order: fresh material for embedded documents, stored rows
+        and vectors (unchanged, not re-embedded) for the rest."""
+        old = self.loaded if any(d.doc_id not in update.fresh for d in update.documents) else None
+        old_rows = _rows_by_doc(old) if old else {}
+        old_vectors = old.vectors() if old else None
+        rows: list[tuple[int, int, int, int]] = []
+        vec_parts: list[np.ndarray] = []
+        sent_rows: list[tuple[int, int, int]] = []
+        sent_parts: list[np.ndarray] = []
+        counts: dict[str, int] = {}
+        for doc_row, doc in enumerate(update.documents):
+            fresh = update.fresh.get(doc.doc_id)
+            if fresh is not None:
+                for n, (c, sentences) in enumerate(zip(fresh.chunks, fresh.sentences)):
+                    sent_rows.extend((len(rows), int(s), int(e)) for s, e in sentences.spans)
+                    sent_parts.append(sentences.vectors)
+                    rows.append((doc_row, n, c.start, c.end))
+                vec_parts.append(fresh.vectors)
+                counts[doc.doc_id] = len(fresh.chunks)
+                continue
+            assert old is not None and old_vectors is not None
+            idx = old_rows[doc.doc_id]
+            for old_row in idx:
+                r = old.chunk_rows[old_row]
+                sp, sv = old.sentences(int(old_row))
+                sent_rows.extend((len(rows), int(s), int(e)) for s, e in sp)
+                sent_parts.append(sv)
+                rows.append((doc_row, int(r[1]), int(r[2]), int(r[3])))
+            vec_parts.append(np.asarray(old_vectors[idx]))
+            counts[doc.doc_id] = len(idx)
+        dimension = update.built_with.dimension
+        contents = IndexContents(
+            documents=list(update.documents),
+            chunk_rows=np.asarray(rows, dtype=np.int64).reshape(-1, 4),
+            vectors=np.concatenate(vec_parts) if vec_parts else np.zeros((0, dimension), np.float32),
+            sentence_rows=np.asarray(sent_rows, dtype=np.int64).reshape(-1, 3),
+            sentence_vectors=np.concatenate(sent_parts) if sent_parts else np.zeros((0, dimension), np.float32),
+        )
+        return contents, counts
 
 
-def open_store(index_dir: Path, store: str = "local", mmap: bool = False) -> Any:
-    """The store that a setting names: ``local`` or a ``milvus://`` URI."""
-    if store == "local":
-        return LocalStore.load(index_dir, mmap=mmap)
-    if store.startswith("milvus://"):
-        from .milvus import MilvusStore  # optional backend
+def _rows_by_doc(version: LocalVersion) -> dict[str, np.ndarray]:
+    doc_rows = version.chunk_rows[:, 0]
+    order = np.argsort(doc_rows, kind="stable")
+    documents = version.documents()
+    bounds = np.searchsorted(doc_rows[order], np.arange(len(documents) + 1))
+    return {doc.doc_id: order[bounds[i]:bounds[i + 1]] for i, doc in enumerate(documents)}
 
-        return MilvusStore.open(store)
-    raise UserError(f"unknown store {store!r}: use 'local' or a milvus:// URI")
+
+def _manifest_json(update: Update, counts: dict[str, int]) -> dict[str, Any]:
+    b = update.built_with
+    return {
+        "format_version": FORMAT_VERSION,
+        # The files and folders the index was built from: `rag index` with no path and uploads re-read them.
+        "sources": list(update.sources),
+        "model": {"name": b.model, "fingerprint": b.fingerprint, "dimension": b.dimension},
+        "chunker": dict(b.chunker),
+        "documents": {d.doc_id: {"hash": d.content_hash, "title": d.title, "source": d.source,
+                                 "chunks": counts[d.doc_id]} for d in update.documents},
+        "counts": {"documents": len(update.documents), "chunks": int(sum(counts.values()))},
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def _estimate_bytes(size: WriteSize) -> int:
+    """About what a version of the index takes on disk: the texts (documents and the bm25 index),
+    float32 vectors twice (vectors.npy and FAISS), float16 sentence vectors, and the offset rows."""
+    text = sum(len(d.text) + len(d.title) + len(d.source) for d in size.documents)
+    return 3 * text + size.chunks * (8 * size.dimension + 32) + size.sentences * (2 * size.dimension + 24)

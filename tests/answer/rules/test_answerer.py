@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 
 from rag.answer.rules.spans import fixed_candidates
 from rag.answer.rules.text import analyse, is_verbish, tokens
-from rag.answer.rules.answerer import MISSING_NAME, Answerer
+from rag.answer.rules.answerer import MISSING_NAME, RuleAnswerer
 from rag.records import Chunk, Passage
 from rag.ingest.sentences import sentence_spans
 from rag.settings import Settings
@@ -27,8 +27,8 @@ def _passages(*docs: tuple[str, str]) -> tuple[list[Passage], dict[str, str]]:
 
 
 @pytest.fixture
-def answerer() -> Answerer:
-    return Answerer(Settings(), None)
+def answerer() -> RuleAnswerer:
+    return RuleAnswerer(Settings(), None)
 
 
 def _check(answer, texts: dict[str, str]) -> None:
@@ -89,9 +89,9 @@ def test_the_threshold_decides(answerer):
     ranked = answerer.rank("How many drones did Russia launch?", passages)
     assert ranked
     best = ranked[0].score
-    assert Answerer(Settings(answer_threshold=best + 1e-6)).answer("How many drones did Russia launch?",
+    assert RuleAnswerer(Settings(answer_threshold=best + 1e-6)).answer("How many drones did Russia launch?",
                                                                     passages)[0] is None
-    above = Answerer(Settings(answer_threshold=best)).answer("How many drones did Russia launch?", passages)[0]
+    above = RuleAnswerer(Settings(answer_threshold=best)).answer("How many drones did Russia launch?", passages)[0]
     assert above is not None and above.score == best
 
 
@@ -164,7 +164,7 @@ _PARAPHRASE_Q = "On which day were the talks on the new deal held?"
 
 
 def test_sentence_cosine_picks_a_paraphrase_over_word_overlap():
-    answerer = Answerer(Settings(answer_threshold=0.0))  # the choice of sentence, not the null decision
+    answerer = RuleAnswerer(Settings(answer_threshold=0.0))  # the choice of sentence, not the null decision
     passages, texts = _passages(("a", _PARAPHRASE))
     lexical, _ = answerer.answer(_PARAPHRASE_Q, passages)
     assert lexical is not None and lexical.text == "Monday"  # word overlap alone
@@ -174,7 +174,7 @@ def test_sentence_cosine_picks_a_paraphrase_over_word_overlap():
 
 
 def test_sentence_cosine_agreeing_with_the_words_keeps_their_sentence():
-    answerer = Answerer(Settings(answer_threshold=0.0))
+    answerer = RuleAnswerer(Settings(answer_threshold=0.0))
     passages, _ = _passages(("a", _PARAPHRASE))
     answer, _ = answerer.answer(_PARAPHRASE_Q, [_with_cosines(passages[0], [0.8, 0.3])])
     assert answer is not None and answer.text == "Monday"
@@ -193,7 +193,7 @@ def test_sentence_scores_carry_the_cosine_and_fall_back_without_it(answerer):
 
 
 def test_a_question_name_missing_from_the_passage_lowers_the_confidence():
-    answerer = Answerer(Settings(answer_threshold=0.0))
+    answerer = RuleAnswerer(Settings(answer_threshold=0.0))
     passages, _ = _passages(("a", "Russia launched 97 drones at Kyiv overnight, the air force said."))
     for place, lowered in (("Kyiv", False), ("Odesa", True)):
         question = f"How many drones did Russia launch at {place}?"
@@ -204,7 +204,7 @@ def test_a_question_name_missing_from_the_passage_lowers_the_confidence():
 
 
 def test_a_name_no_passage_mentions_lowers_more_than_one_another_passage_mentions():
-    answerer = Answerer(Settings(answer_threshold=0.0))
+    answerer = RuleAnswerer(Settings(answer_threshold=0.0))
     passages, _ = _passages(("a", "Russia launched 97 drones at Kyiv overnight, the air force said."),
                             ("b", "Odesa was quiet, officials in the port city said."))
     alone, _ = _passages(("a", "Russia launched 97 drones at Kyiv overnight, the air force said."))
@@ -215,7 +215,7 @@ def test_a_name_no_passage_mentions_lowers_more_than_one_another_passage_mention
 
 
 def test_a_demonym_missing_everywhere_is_not_held_against_the_answer():
-    answerer = Answerer(Settings(answer_threshold=0.0))
+    answerer = RuleAnswerer(Settings(answer_threshold=0.0))
     passages, _ = _passages(("a", "Warsaw said its border lies just 90 kilometers from Lviv."))
     question = "How close is Lviv to the Polish frontier?"
     span_score = answerer.rank(question, passages)[0].score
@@ -232,7 +232,7 @@ def test_a_word_after_a_modal_is_a_verb_not_an_answer(answerer):
 
 
 def test_a_role_with_another_modifier_does_not_answer_who():
-    answerer = Answerer(Settings(answer_threshold=0.0))
+    answerer = RuleAnswerer(Settings(answer_threshold=0.0))
     passages, _ = _passages(("a", "Foreign Minister Sergei Lavrov spoke by phone with his counterpart on Tuesday."))
     foreign, _ = answerer.answer("Who is the foreign minister?", passages)
     defence, _ = answerer.answer("Who is the defence minister?", passages)
@@ -301,6 +301,8 @@ def test_seeds_end_to_end(assistant):
     assert assistant.ask("What is the capital of Australia?").answer is None
 
 
+@pytest.mark.slow
+@pytest.mark.eval
 def test_eval_set_answers_hold_the_measured_level(assistant):
     """The issue's bars over the whole eval set (hybrid, the default): EM and F1 (measured 0.879 and
     0.899, held at 0.80), sentence accuracy >= 0.95 (measured 0.953), at most 5% of answerable
@@ -320,6 +322,8 @@ def test_eval_set_answers_hold_the_measured_level(assistant):
     assert m["abstention_recall"] == 1.0, m
 
 
+@pytest.mark.slow
+@pytest.mark.eval
 def test_development_sets_hold_their_level(assistant):
     """A guard against regressions on the four held-out development sets (188 questions, 36 of them
     unanswerable), pooled: measured EM 0.658, answer-sentence accuracy 0.796 and 23 of 36 unanswerable
@@ -338,7 +342,7 @@ def test_development_sets_hold_their_level(assistant):
 
 # -- fourth round: roles, clauses and idioms -----------------------------------------------------
 
-def _best(answerer: Answerer, question: str, text: str) -> str | None:
+def _best(answerer: RuleAnswerer, question: str, text: str) -> str | None:
     passages, texts = _passages(("a", text))
     answer, _ = answerer.answer(question, passages)
     if answer is not None:
@@ -521,7 +525,7 @@ def test_a_count_of_people_answers_how_many_residents(answerer):
 
 
 def test_a_quoted_word_scores_as_a_quote_though_it_is_a_noun_phrase_too():
-    answerer = Answerer(Settings(answer_threshold=0.0))  # the candidate's kind, not the null decision
+    answerer = RuleAnswerer(Settings(answer_threshold=0.0))  # the candidate's kind, not the null decision
     passages, texts = _passages(("a", "He stressed that a ceasefire is “critical” to allow deeper talks about security."))
     question = "What word did the envoy use about the ceasefire?"
     answer, _ = answerer.answer(question, passages)
@@ -575,7 +579,7 @@ def test_how_is_it_framed_gets_the_quoted_words():
     assert analyse("How is the White House preparing the meeting?").expect == "how"
     passages, _ = _passages(("a", "White House officials confirmed the full agenda of the meeting, which the "
                                   "White House is framing as a “listening exercise.”"))
-    answer, _ = Answerer(Settings(), None).answer("How is the White House framing the meeting?", passages)
+    answer, _ = RuleAnswerer(Settings(), None).answer("How is the White House framing the meeting?", passages)
     assert answer is not None and answer.text == "listening exercise"
 
 
@@ -774,7 +778,7 @@ def test_the_focus_noun_sets_the_answer_type(question, expect):
     assert analyse(question).expect == expect
 
 
-def _first(answerer: Answerer, question: str, text: str):
+def _first(answerer: RuleAnswerer, question: str, text: str):
     """The best-ranked candidate, threshold or not."""
     return answerer.rank(question, _passages(("a", text))[0])[0]
 

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rag.bench.scale import clustered_vectors, format_table, measure
-from rag.index.store.faiss_index import KINDS, build_faiss, choose_kind, configure_search
+from rag.index.store.ann import KINDS, choose_kind
+from rag.index.store.faiss_index import build_faiss, configure_search
 
 
 def _exact_top(corpus: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
@@ -102,7 +103,7 @@ def test_measure_reports_every_figure():
 
 
 def test_hnsw_search_breadth_grows_with_the_corpus():
-    from rag.index.store.faiss_index import ef_search_for
+    from rag.index.store.ann import ef_search_for
 
     assert ef_search_for(100_000) == 128
     assert ef_search_for(1_000_000) == 256

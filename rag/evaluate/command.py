@@ -1,0 +1,23 @@
+"""`rag eval`: which evaluation the arguments ask for (a BEIR dataset, a SQuAD file, or the question
+set). Only the CLI imports this module, so the evaluation modules never import one another to dispatch."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..settings import Settings
+
+
+def run_cli(args: argparse.Namespace, settings: Settings) -> int:
+    # Imported here: each evaluation pulls in its own heavy dependencies, so load only the one asked for.
+    if getattr(args, "beir", None):
+        from .beir import run_cli as run_beir
+
+        return run_beir(args, settings)
+    if getattr(args, "squad", None):
+        from .squad import run_cli as run_squad
+
+        return run_squad(args, settings)
+    from .sets import run_cli as run_set
+
+    return run_set(args, settings)

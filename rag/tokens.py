@@ -1,0 +1,71 @@
+"""What a word is, in one place: the lexical index, the rules answerer and the web page's
+highlighting all tokenise through this module.
+
+One pattern (``WORD``: two or more word characters) and one normaliser (lower case, stopwords out,
+Snowball stem) give the two views of the index's words:
+- ``tokenize(text)``: index terms, for documents and questions alike (BM25);
+- ``words(text)`` with ``term(word)``: the same words with their offsets, so a page can mark every
+  word whose term the question has.
+
+The rules answerer reads finer tokens (``pieces``): punctuation marks, "U.S.", "1,200" and "won’t"
+are tokens too. That is a different cut on purpose, so it is a second pattern; it is not derived
+from ``WORD`` because BM25 indexes already on disk hold ``WORD``'s terms, and a query must be cut
+exactly as its index was. Its words are stemmed by the same stemmer (``stem``)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+
+import Stemmer
+from bm25s.stopwords import STOPWORDS_EN
+
+WORD = re.compile(r"(?u)\b\w\w+\b")
+# Question words carry no topic, so they must not pull passages that merely contain "how" or "did".
+STOPWORDS = frozenset(STOPWORDS_EN) | frozenset(
+    "how many much did does do what which who whom whose when where why is are was were".split()
+)
+
+# Dotted acronyms ("U.S."), numbers with thousands separators, words with inner hyphens or
+# apostrophes ("won’t"), a possessive "’s" on its own, then any other non-space character.
+PIECE = re.compile(
+    r"(?:[A-Za-z]\.){2,}"
+    r"|\d{1,3}(?:,\d{3})+(?:\.\d+)?(?:-[^\W_]+)*"
+    r"|[^\W_]+(?:-[^\W_]+)*(?:[’'](?![sS]\b)[^\W_]+)*"
+    r"|[’'][sS]\b"
+    r"|[^\w\s]"
+)
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> "Stemmer.Stemmer":
+    return Stemmer.Stemmer("english")
+
+
+def stem(word: str) -> str:
+    """The Snowball (English) stem of one lowercase word."""
+    return _stemmer().stemWord(word)
+
+
+def tokenize(text: str) -> list[str]:
+    """Index terms: lowercase words of two or more characters, stopwords dropped, Snowball-stemmed."""
+    found = [w for w in WORD.findall(text.lower()) if w not in STOPWORDS]
+    return _stemmer().stemWords(found) if found else []
+
+
+def words(text: str) -> Iterator[re.Match[str]]:
+    """The words ``tokenize`` reads, as matches (offsets into ``text``)."""
+    return WORD.finditer(text)
+
+
+@lru_cache(maxsize=4096)
+def term(word: str) -> str | None:
+    """The index term of one word of ``words`` (what ``tokenize`` makes of it); None for a stopword."""
+    found = tokenize(word)
+    return found[0] if found else None
+
+
+def pieces(text: str) -> Iterator[re.Match[str]]:
+    """The rules answerer's tokens, as matches: words, numbers, acronyms and single punctuation marks."""
+    return PIECE.finditer(text)
