@@ -57,6 +57,7 @@ def _assert_whole(index_dir: Path, expected_ids: set[str] | None = None) -> set[
 
 
 # -- 2. one writer ---------------------------------------------------------------------------------
+@pytest.mark.slow  # a load or concurrency run of seconds
 def test_two_concurrent_builds_never_lose_the_index(tmp_path, corpus):
     """Two builds of one folder at once, 12 rounds: each either succeeds or stops with the one-line
     'another build' error; afterwards the index is whole and holds one build's documents."""

@@ -203,6 +203,7 @@ def test_placeholder_pdf_title_gives_way_to_the_first_line(tmp_path):
     assert doc.title == "Harbour report"
 
 
+@pytest.mark.slow  # a load or concurrency run of seconds
 def test_thousand_page_pdf_reads_in_bounded_memory(tmp_path):
     """Python memory while reading stays within a small multiple of the text it yields: one page is
     open at a time, nothing per page is kept but its lines."""

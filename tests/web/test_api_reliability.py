@@ -270,6 +270,7 @@ def test_overloaded_batcher_refuses_at_once():
 
 
 # -- the load test's bad-question mode, against a real server on loopback -------------------------------
+@pytest.mark.slow  # a load or concurrency run of seconds
 def test_loadtest_mixing_bad_questions_has_no_errors_for_the_good_ones():
     import importlib.util
     import socket

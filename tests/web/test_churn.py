@@ -11,6 +11,7 @@ import threading
 import time
 
 import httpx
+import pytest
 import uvicorn
 
 from rag import Settings, build_index
@@ -35,6 +36,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow  # a load or concurrency run of seconds
 def test_questions_never_fail_while_documents_are_added_and_removed(tmp_path, monkeypatch):
     monkeypatch.delenv("RAG_API_TOKEN", raising=False)
     folder = tmp_path / "docs"

@@ -62,6 +62,7 @@ def test_index_of_another_model_is_refused_and_the_old_one_kept(tmp_path):
     assert assistant.index_version() == old and assistant.document("more") is None
 
 
+@pytest.mark.slow  # a load or concurrency run of seconds
 def test_questions_during_swaps_all_succeed(tmp_path):
     folder, settings, embedder, assistant = _setup(tmp_path)
     errors: list[BaseException] = []
