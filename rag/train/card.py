@@ -67,15 +67,26 @@ def render(config: ReaderConfig, weights_bytes: int) -> str:
         "## Recipe",
         "",
         f"{t.get('train_questions', '?')} questions -> {t.get('train_windows', '?')} windows (every window that "
-        f"holds an answer, and at most {r.get('negatives_per_question', '?')} without one per question). "
-        f"AdamW, learning rate {r.get('learning_rate')}, weight decay {r.get('weight_decay')}, "
-        f"{r.get('warmup', 0) * 100:.0f}% warm-up then linear decay, batch {r.get('batch_size')}, "
-        f"{r.get('epochs')} epoch(s), bf16 autocast, word embeddings frozen, seed {r.get('seed')}. "
-        f"Trained on {t.get('device', '?')} in {t.get('train_minutes', '?')} minutes.",
+        f"holds an answer, and at most {r.get('negatives_per_question', '?')} without one per question), "
+        "AdamW with linear decay, bf16 autocast, word embeddings frozen.",
+        "",
+    ]
+    stages = [*t.get("stages", []), {k: val for k, val in t.items() if k != "stages"}]
+    lines += ["| stage | learning rate | warm-up | batch | epochs | seed | device | minutes | gold EM | gold F1 |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+    for i, stage in enumerate(stages, 1):
+        sr, gold = stage.get("recipe", {}), stage.get("validation", {}).get("gold", {})
+        figures = (f"{gold['exact_match']:.1f} | {gold['f1']:.1f}" if gold else "- | -")
+        lines.append(f"| {i} | {sr.get('learning_rate')} | {sr.get('warmup', 0) * 100:.0f}% | {sr.get('batch_size')} "
+                     f"| {sr.get('epochs')} | {sr.get('seed')} | {stage.get('device', '?')} "
+                     f"| {stage.get('train_minutes', '?')} | {figures} |")
+    lines += [
+        "",
+        "Each stage starts from the one before (`--init`) with a fresh schedule. Gold EM/F1 is each stage's own "
+        "validation, on the sample of validation questions its seed drew. To train it again:",
         "",
         "```",
-        "rag train-reader            # the shipped recipe; --resume continues from the last checkpoint",
-        "rag train-reader --help     # every recipe option",
+        *[_command(stage.get("recipe", {}), i, i == len(stages)) for i, stage in enumerate(stages, 1)],
         "```",
         "",
     ]
@@ -116,3 +127,16 @@ def write_card(reader_dir: Path) -> Path:
     out = reader_dir / "README.md"
     out.write_text(render(config, (reader_dir / WEIGHTS_FILE).stat().st_size), encoding="utf-8")
     return out
+
+
+def _command(recipe: dict, stage: int, last: bool) -> str:
+    """The ``rag train-reader`` line of one stage: the options that differ from the defaults."""
+    from dataclasses import fields
+
+    from .recipe import Recipe
+
+    options = [f"--{f.name.replace('_', '-')} {recipe[f.name]}" for f in fields(Recipe)
+               if f.name in recipe and recipe[f.name] != f.default]
+    out = ["--out", "models/reader" if last else f".cache/stage{stage}"]
+    init = ["--init", f".cache/stage{stage - 1}"] if stage > 1 else []
+    return " ".join(["rag train-reader", *out, *init, *options])

@@ -37,26 +37,8 @@ def run(data_dir: Path, out_dir: Path, work_dir: Path, recipe: Recipe, base_dir:
     device = pick_device(device_name)
     if device.type == "cpu" and not os.environ.get("OMP_NUM_THREADS"):
         torch.set_num_threads(os.cpu_count() or 1)
-    started = time.time()
-    train_set, validation_set = load_split(data_dir)
-    if recipe.max_examples:
-        import random
-
-        random.Random(recipe.seed).shuffle(train_set)
-        train_set = train_set[:recipe.max_examples]
-    if max_validation:
-        import random
-
-        validation_set = random.Random(recipe.seed).sample(validation_set, min(max_validation, len(validation_set)))
-    tokenizer = load_tokenizer(base_dir)
-    windows = training_windows(tokenizer, train_set, recipe.max_length, recipe.stride,
-                               recipe.negatives_per_question, recipe.seed)
-    negatives = sum(w.start == 0 for w in windows)
-    log(f"recipe {json.dumps(asdict(recipe))}")
-    log(f"device {device} bf16 {bf16_available(device)}; {len(train_set)} training questions -> {len(windows)} "
-        f"windows ({negatives} without an answer); {len(validation_set)} validation questions; "
-        f"prepared in {time.time() - started:.0f} s")
-    # The new head's initial weights come from this seed too.
+    # A bad --init fails before minutes of data preparation. The new head's initial weights come from
+    # the seed too, so it is set before the model is made.
     torch.manual_seed(recipe.seed)
     earlier: dict = {}
     if init is None:
@@ -76,6 +58,25 @@ def run(data_dir: Path, out_dir: Path, work_dir: Path, recipe: Recipe, base_dir:
         stage = {k: v for k, v in init_config.training.items() if k != "stages"}
         earlier = {"stages": earlier_stages + [stage]}
         log(f"starting from {init} ({len(earlier['stages'])} earlier stage(s) of training)")
+    started = time.time()
+    train_set, validation_set = load_split(data_dir)
+    if recipe.max_examples:
+        import random
+
+        random.Random(recipe.seed).shuffle(train_set)
+        train_set = train_set[:recipe.max_examples]
+    if max_validation:
+        import random
+
+        validation_set = random.Random(recipe.seed).sample(validation_set, min(max_validation, len(validation_set)))
+    tokenizer = load_tokenizer(base_dir)
+    windows = training_windows(tokenizer, train_set, recipe.max_length, recipe.stride,
+                               recipe.negatives_per_question, recipe.seed)
+    negatives = sum(w.start == 0 for w in windows)
+    log(f"recipe {json.dumps(asdict(recipe))}")
+    log(f"device {device} bf16 {bf16_available(device)}; {len(train_set)} training questions -> {len(windows)} "
+        f"windows ({negatives} without an answer); {len(validation_set)} validation questions; "
+        f"prepared in {time.time() - started:.0f} s")
     t = time.time()
     train(model, windows, recipe, work_dir, device, resume=resume, log=log)
     train_seconds = time.time() - t
@@ -86,7 +87,7 @@ def run(data_dir: Path, out_dir: Path, work_dir: Path, recipe: Recipe, base_dir:
     log(f"validation ({time.time() - t:.0f} s) {json.dumps(asdict(v))}")
     config.training = {
         "recipe": asdict(recipe), "train_files": list(TRAIN_FILES), "validation_files": list(VALIDATION_FILES),
-        "train_questions": len(train_set), "train_windows": len(windows), "device": str(device),
+        "train_questions": len(train_set), "train_windows": len(windows), "device": _describe(device),
         "train_minutes": round(train_seconds / 60, 1), "validation": asdict(v), **earlier,
     }
     save_reader(model.cpu(), config, out_dir)
@@ -94,6 +95,12 @@ def run(data_dir: Path, out_dir: Path, work_dir: Path, recipe: Recipe, base_dir:
     log(f"saved the reader to {out_dir} ({(out_dir / 'reader.safetensors').stat().st_size / 1e6:.1f} MB); "
         f"total {(time.time() - started) / 60:.1f} min")
     return config.training
+
+
+def _describe(device: torch.device) -> str:
+    if device.type == "cpu":
+        return f"cpu ({os.cpu_count()} cores{', bf16 autocast' if bf16_available(device) else ''})"
+    return f"{device.type} ({torch.cuda.get_device_name(device)}{', bf16' if bf16_available(device) else ''})"
 
 
 def revalidate(data_dir: Path, reader_dir: Path, base_dir: Path, max_validation: int = 0, seed: int = 13) -> dict:

@@ -1,0 +1,83 @@
+"""What the reader's speed options cost in accuracy, measured in one run: fp32 or int8 dynamic
+quantisation (PyTorch, Linear layers), reading 5 or 3 passages.
+
+Retrieval runs once per question (hybrid, the product's default); then every variant reads the same
+passages, question by question (as `rag ask` does), interleaved so a busy machine slows them alike.
+Prints, per variant: the reader's own time per question (p50/p95) and EM/F1 on the given sets, with
+unanswerable questions scored SQuAD 2.0 style (no answer is right). Pass development sets only.
+
+    python scripts/reader_variants.py --reader models/reader eval/questions.jsonl eval/holdout.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def main() -> None:
+    import torch
+
+    from rag.answer.reader import Reader
+    from rag.assistant import Assistant
+    from rag.evaluate.metrics import best_over_gold, exact_match, f1
+    from rag.evaluate.sets import load_eval_set
+    from rag.settings import Settings
+
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("sets", nargs="+", type=Path)
+    p.add_argument("--reader", type=Path, default=Path("models/reader"))
+    p.add_argument("--index-dir", default="index")
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: as many as cores)")
+    args = p.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+
+    settings = Settings.from_env(index_dir=args.index_dir, answerer="rules")
+    assistant = Assistant.load(args.index_dir, settings, answer=False)  # retrieval only; the variants read
+    questions = [q for path in args.sets for q in load_eval_set(path)]
+    passages = [assistant.ask(q.question, k=5, retriever="hybrid").passages for q in questions]
+
+    fp32 = Reader(args.reader, settings.model)
+    fp32.warm_up()
+    int8 = Reader(args.reader, settings.model)
+    int8.warm_up()
+    int8._model = torch.ao.quantization.quantize_dynamic(copy.deepcopy(fp32._model), {torch.nn.Linear},
+                                                         dtype=torch.qint8)
+    variants = {"fp32, 5 passages": (fp32, 5), "fp32, 3 passages": (fp32, 3),
+                "int8, 5 passages": (int8, 5), "int8, 3 passages": (int8, 3)}
+    seconds = {name: [] for name in variants}
+    texts: dict[str, list[str | None]] = {name: [] for name in variants}
+    for _, (reader, n) in variants.items():  # one untimed pass each: first calls allocate
+        reader.answer_many([(questions[0].question, passages[0][:n])])
+    for q, ps in zip(questions, passages):
+        for name, (reader, n) in variants.items():
+            t = time.perf_counter()
+            answer, _ = reader.answer_many([(q.question, ps[:n])])[0]
+            seconds[name].append(time.perf_counter() - t)
+            texts[name].append(answer.text if answer else None)
+
+    gold = [q.answers if q.answerable else () for q in questions]
+    answerable = sum(q.answerable for q in questions)
+    print(f"{len(questions)} questions ({answerable} answerable) from {', '.join(str(s) for s in args.sets)}; "
+          f"reader {args.reader}; {torch.get_num_threads()} torch threads")
+    print(f"{'variant':18s} {'p50 ms':>8s} {'p95 ms':>8s} {'EM':>6s} {'F1':>6s} {'null':>5s}")
+    for name in variants:
+        ms = np.array(seconds[name]) * 1000
+        em = np.mean([best_over_gold(exact_match, t, g) for t, g in zip(texts[name], gold)])
+        f = np.mean([best_over_gold(f1, t, g) for t, g in zip(texts[name], gold)])
+        nulls = sum(t is None for t in texts[name])
+        print(f"{name:18s} {np.percentile(ms, 50):8.1f} {np.percentile(ms, 95):8.1f} {em:6.3f} {f:6.3f} {nulls:5d}")
+
+
+if __name__ == "__main__":
+    main()
