@@ -55,8 +55,19 @@ class SpanReader(nn.Module):
     @classmethod
     def from_base(cls, base_dir: str | Path) -> "SpanReader":
         from transformers import BertModel
+        from transformers.utils import logging as hf_logging
 
-        encoder = BertModel.from_pretrained(str(base_dir), add_pooling_layer=False)
+        # The base checkpoint has a pooler the reader does not use: transformers would print a load report
+        # and a progress bar about it on every `rag ask`.
+        verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+        try:
+            encoder = BertModel.from_pretrained(str(base_dir), add_pooling_layer=False)
+        finally:
+            hf_logging.set_verbosity(verbosity)
+            if bars:
+                hf_logging.enable_progress_bar()
         return cls(encoder, encoder.config.hidden_size)
 
     def forward(self, input_ids: torch.Tensor, type_ids: torch.Tensor,
