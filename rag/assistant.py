@@ -73,9 +73,8 @@ class Assistant:
             warm = getattr(self.embedder, "warm_up", None)  # test fakes have nothing to load
             if warm is not None:
                 warm()
-        warm = getattr(self.answerer, "warm_up", None)  # the rules load nothing
-        if warm is not None:
-            warm()
+        if self.answerer is not None:
+            self.answerer.warm_up()
 
     # -- questions ---------------------------------------------------------------------------
     def ask(self, question: str, k: int | None = None, retriever: str | None = None) -> Result:
