@@ -23,7 +23,8 @@ def make_answerer(settings: Settings, embedder: Embedder) -> Answerer:
     """The answer stage the settings choose, loaded: the rules, or the trained reader (a missing or
     damaged reader is one clear error here, before any question)."""
     if settings.answerer == "reader":
-        reader = Reader(settings.reader, settings.model, settings.answer_threshold)
+        reader = Reader(settings.reader, settings.model, settings.answer_threshold,
+                        precision=settings.reader_precision)
         reader.warm_up()
         return reader
     from .answer.rules.answerer import RuleAnswerer
@@ -137,13 +138,20 @@ class Assistant:
         t = time.perf_counter()
         # The answer comes from the best few passages whatever k is, so `-k 100` (or eval at k=10) gives
         # the same answer as the default k and costs no more to read.
-        items = [(r.question, r.passages[:self.settings.answer_passages]) for r in results]
+        items = [(r.question, r.passages[:self.read_passages]) for r in results]
         read = self.answerer.answer_many(items)  # the reader: one batched forward pass for all
         share = (time.perf_counter() - t) / len(results)
         for r, (answer, alternatives) in zip(results, read):
             r.answer, r.alternatives = answer, alternatives
             r.timings["answer"] = share
             r.timings["total"] += share
+
+    @property
+    def read_passages(self) -> int:
+        """How many of the top passages the answer stage reads: the setting, else the answerer's own."""
+        if self.settings.answer_passages is not None:
+            return self.settings.answer_passages
+        return self.answerer.passages if self.answerer is not None else 0
 
     def _needs_vector(self, retriever: str) -> bool:
         # The rules blend each sentence's cosine to the question into its score; the reader needs none.

@@ -15,13 +15,14 @@ from .index.store.ann import KINDS as FAISS_INDEXES
 RETRIEVERS = ("hybrid", "dense", "bm25")
 FUSIONS = ("convex", "rrf")
 ANSWERERS = ("rules", "reader")
+READER_PRECISIONS = ("auto", "fp32", "bf16")  # what rag/answer/precision.py accepts
 MAX_QUESTION_CHARS = 1000
 
 # What each field accepts beyond its type: one of a few names, or a number in [lowest, highest]
 # (None: no bound). A field named in neither takes any value of its type (paths, the model, the store URI).
 # Answer scores lie in [0, 1], so an answer threshold above 1 is allowed: it means "never answer".
 CHOICES: dict[str, tuple[str, ...]] = {"retriever": RETRIEVERS, "fusion": FUSIONS, "answerer": ANSWERERS,
-                                       "faiss_index": FAISS_INDEXES}
+                                       "faiss_index": FAISS_INDEXES, "reader_precision": READER_PRECISIONS}
 BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "chunk_size": (1, None), "chunk_overlap": (0, None), "batch_size": (1, None), "k": (1, None),
     "dense_weight": (0, 1), "rrf_k": (0, None), "fusion_depth": (1, None), "rerank_depth": (0, None),
@@ -71,13 +72,18 @@ class Settings:
     fusion_depth: int = 50
     # Dense candidates re-ranked by their best sentence (see Retriever.dense).
     rerank_depth: int = 100
-    # The answer stage reads the top passages only (whatever k is).
-    answer_passages: int = 5
+    # The answer stage reads the top passages only (whatever k is). Unset, each answerer reads its own
+    # measured number (``Answerer.passages``): the rules 5, the reader 3.
+    answer_passages: int | None = None
     # Who extracts the answer: "rules" (rag.answer.rules.answerer, the default) or "reader" (a span reader trained
     # with `rag train-reader`; README, "The reader": it does not yet beat the rules, so it is opt-in).
     answerer: str = "rules"
     # The trained reader's folder (weights + reader.json), for answerer="reader".
     reader: Path = Path("")
+    # The reader's number format: "auto" computes in bf16 where the CPU does bf16 natively (AVX512-BF16 or
+    # AMX; the reader was trained under bf16 autocast), fp32 elsewhere; "fp32" or "bf16" force one.
+    # scripts/reader_variants.py measures the time and the accuracy of each.
+    reader_precision: str = "auto"
     # Below this answer score the assistant says "no answer in these documents". Unset, each answerer's
     # own applies: the rules' 0.30 (rag.answer.rules.answerer.RULES_THRESHOLD) or the reader's, chosen on its
     # validation split when it was trained (reader.json). Never chosen on a test set.
@@ -124,7 +130,7 @@ class Settings:
                 try:
                     values[f.name] = _coerce(f.type, raw)
                 except ValueError:
-                    kind = "whole number" if str(f.type) == "int" else "number"
+                    kind = "whole number" if str(f.type).startswith("int") else "number"
                     raise UserError(f"RAG_{f.name.upper()}={raw!r} is not a {kind}: set one, or unset it for "
                                     "the default") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -136,7 +142,7 @@ class Settings:
 
 def _coerce(type_name: object, raw: str) -> object:
     name = str(type_name)
-    if name == "int":
+    if name in ("int", "int | None"):
         return int(raw)
     if name in ("float", "float | None"):
         return float(raw)

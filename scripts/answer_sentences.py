@@ -34,7 +34,7 @@ def main() -> int:
         top1 = top3 = final = 0
         for q in questions:
             result = assistant.ask(q.question)
-            passages = result.passages[:assistant.settings.answer_passages]
+            passages = result.passages[:assistant.read_passages]
             spans = evidence_spans(assistant.document(q.doc_id).text, q.evidence)
             parsed = analyse(q.question)
             stems = list(dict.fromkeys(parsed.stems))

@@ -1,5 +1,5 @@
-"""What the reader's speed options cost in accuracy, measured in one run: fp32 or int8 dynamic
-quantisation (PyTorch, Linear layers), reading 5 or 3 passages.
+"""What the reader's speed options cost in accuracy, measured in one run: fp32, bf16 autocast or int8
+dynamic quantisation (PyTorch, Linear layers), one or two torch threads, reading 5 or 3 passages.
 
 Retrieval runs once per question (hybrid, the product's default); then every variant reads the same
 passages, question by question (as `rag ask` does), interleaved so a busy machine slows them alike.
@@ -37,46 +37,57 @@ def main() -> None:
     p.add_argument("sets", nargs="+", type=Path)
     p.add_argument("--reader", type=Path, default=Path("models/reader"))
     p.add_argument("--index-dir", default="index")
-    p.add_argument("--threads", type=int, default=0, help="torch threads (0: as many as cores)")
+    p.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="torch thread counts to compare")
+    p.add_argument("--passages", type=int, nargs="+", default=[5, 3], help="passage counts to compare")
+    p.add_argument("--kinds", nargs="+", default=["fp32", "bf16", "int8"], choices=["fp32", "bf16", "int8"])
+    p.add_argument("--limit", type=int, default=0, help="the first N questions only")
     args = p.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
 
     settings = Settings.from_env(index_dir=args.index_dir, answerer="rules")
     assistant = Assistant.load(args.index_dir, settings, answer=False)  # retrieval only; the variants read
     questions = [q for path in args.sets for q in load_eval_set(path)]
+    if args.limit:
+        questions = questions[:args.limit]
     passages = [assistant.ask(q.question, k=5, retriever="hybrid").passages for q in questions]
 
-    fp32 = Reader(args.reader, settings.model)
+    fp32 = Reader(args.reader, settings.model, precision="fp32")
     fp32.warm_up()
-    int8 = Reader(args.reader, settings.model)
+    bf16 = Reader(args.reader, settings.model, precision="bf16")
+    bf16.warm_up()
+    int8 = Reader(args.reader, settings.model, precision="fp32")
     int8.warm_up()
     int8._model = torch.ao.quantization.quantize_dynamic(copy.deepcopy(fp32._model), {torch.nn.Linear},
                                                          dtype=torch.qint8)
-    variants = {"fp32, 5 passages": (fp32, 5), "fp32, 3 passages": (fp32, 3),
-                "int8, 5 passages": (int8, 5), "int8, 3 passages": (int8, 3)}
+    readers = {"fp32": fp32, "bf16": bf16, "int8": int8}
+    variants = {f"{kind} {threads}t {n}p": (readers[kind], threads, n)
+                for kind in args.kinds for threads in args.threads for n in args.passages}
+
+    def read(reader, threads: int, question: str, ps):
+        torch.set_num_threads(threads)
+        return reader.answer_many([(question, ps)])[0][0]
+
     seconds = {name: [] for name in variants}
     texts: dict[str, list[str | None]] = {name: [] for name in variants}
-    for _, (reader, n) in variants.items():  # one untimed pass each: first calls allocate
-        reader.answer_many([(questions[0].question, passages[0][:n])])
+    for reader, threads, n in variants.values():  # one untimed pass each: first calls allocate
+        read(reader, threads, questions[0].question, passages[0][:n])
     for q, ps in zip(questions, passages):
-        for name, (reader, n) in variants.items():
+        for name, (reader, threads, n) in variants.items():
             t = time.perf_counter()
-            answer, _ = reader.answer_many([(q.question, ps[:n])])[0]
+            answer = read(reader, threads, q.question, ps[:n])
             seconds[name].append(time.perf_counter() - t)
             texts[name].append(answer.text if answer else None)
 
     gold = [q.answers if q.answerable else () for q in questions]
     answerable = sum(q.answerable for q in questions)
     print(f"{len(questions)} questions ({answerable} answerable) from {', '.join(str(s) for s in args.sets)}; "
-          f"reader {args.reader}; {torch.get_num_threads()} torch threads")
-    print(f"{'variant':18s} {'p50 ms':>8s} {'p95 ms':>8s} {'EM':>6s} {'F1':>6s} {'null':>5s}")
+          f"reader {args.reader}; variant = weights, torch threads, passages read")
+    print(f"{'variant':14s} {'p50 ms':>8s} {'p95 ms':>8s} {'EM':>6s} {'F1':>6s} {'null':>5s}")
     for name in variants:
         ms = np.array(seconds[name]) * 1000
         em = np.mean([best_over_gold(exact_match, t, g) for t, g in zip(texts[name], gold)])
         f = np.mean([best_over_gold(f1, t, g) for t, g in zip(texts[name], gold)])
         nulls = sum(t is None for t in texts[name])
-        print(f"{name:18s} {np.percentile(ms, 50):8.1f} {np.percentile(ms, 95):8.1f} {em:6.3f} {f:6.3f} {nulls:5d}")
+        print(f"{name:14s} {np.percentile(ms, 50):8.1f} {np.percentile(ms, 95):8.1f} {em:6.3f} {f:6.3f} {nulls:5d}")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ WRONG = {
     "fusion": "max", "dense_weight": "1.5", "rrf_k": "-1", "fusion_depth": "0", "rerank_depth": "-5",
     "answer_passages": "0", "answerer": "gpt", "answer_threshold": "-0.5", "faiss_index": "bogus",
     "ann_threshold": "-1", "store": "postgres://x", "reload_seconds": "-1", "upload_max_bytes": "0",
+    "reader_precision": "fp8",
 }
 
 

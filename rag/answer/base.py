@@ -18,6 +18,9 @@ class Answerer(Protocol):
     # Whether answering needs the question's vector (the rules score sentences by cosine; the reader
     # reads tokens), so a BM25-only question can skip embedding.
     needs_question_vector: bool
+    # How many of the top passages it reads when the settings leave answer_passages unset: a measured
+    # choice per answerer (reading more costs time and can let a wrong passage win).
+    passages: int
 
     def warm_up(self) -> None: ...
 

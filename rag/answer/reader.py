@@ -51,21 +51,30 @@ class Reader(WarmUp):
 
     kind = "reader"
     needs_question_vector = False
+    # Three passages read as well as five on the development sets, in 60% of the time
+    # (scripts/reader_variants.py; README, "The reader").
+    passages = 3
 
     def __init__(self, reader_dir: str | Path, base_dir: str | Path, threshold: float | None = None,
-                 batch_size: int = 64) -> None:
+                 batch_size: int = 64, precision: str = "auto") -> None:
         super().__init__()
         self.reader_dir = Path(reader_dir)
         self.base_dir = Path(base_dir)
         self._threshold = threshold
         self.batch_size = batch_size
+        self.precision = precision  # rag/answer/precision.py: "auto" is bf16 where the CPU has it natively
+        self._bf16 = False
         self._tokenizer = None
         self.config = None
 
     @classmethod
     def from_model(cls, model, tokenizer, config, batch_size: int = 64) -> "Reader":
         """A reader over a model already in memory (validation right after training)."""
+        from .precision import use_bf16
+
         reader = cls(Path(), Path(), batch_size=batch_size)
+        # Validation reads as the product will: bf16 where the hardware has it (the calibration is fitted on it).
+        reader._bf16 = use_bf16(reader.precision, next(model.parameters()).device)
         reader._model, reader._tokenizer, reader.config = model, tokenizer, config
         return reader
 
@@ -76,7 +85,10 @@ class Reader(WarmUp):
 
     def _load(self) -> None:
         # torch comes in here, not at import: `rag ask --no-answer` and `rag --help` never need it.
+        import torch
+
         from .model import load_reader
+        from .precision import use_bf16
         from .windows import load_tokenizer
 
         try:
@@ -87,6 +99,7 @@ class Reader(WarmUp):
             raise ReaderUnavailable(f"the reader's weights are damaged ({exc}): {FIX_READER}") from None
         self._tokenizer = load_tokenizer(self.base_dir)
         self.config = config
+        self._bf16 = use_bf16(self.precision, torch.device("cpu"))
         self._model = model  # last: a model that is set is ready to use
 
     # -- answering ---------------------------------------------------------------------------
@@ -109,7 +122,7 @@ class Reader(WarmUp):
                 contexts.append(p.chunk.text)
                 owners.append((i, p))
         spans = read_pairs(self._model, self._tokenizer, self.config, questions, contexts, top=SPANS_PER_PASSAGE,
-                           batch_size=self.batch_size) if questions else []
+                           batch_size=self.batch_size, bf16=self._bf16) if questions else []
         found: list[list[Found]] = [[] for _ in items]
         for (i, passage), pair_spans in zip(owners, spans):
             found[i].extend(self._place(passage, s) for s in pair_spans)

@@ -14,9 +14,10 @@ from .windows import Window, make_windows, pad_batch
 
 def read_pairs(model: SpanReader, tokenizer: Tokenizer, config: ReaderConfig, questions: list[str],
                contexts: list[str], top: int = 5, batch_size: int = 64,
-               device: torch.device | None = None) -> list[list[Span]]:
+               device: torch.device | None = None, bf16: bool = False) -> list[list[Span]]:
     """For every pair, its ``top`` spans by margin over no-answer, best first (every window of a long
-    context competes). Windows are batched by length, so padding costs little."""
+    context competes). Windows are batched by length, so padding costs little. ``bf16``: autocast the
+    forward pass (scripts/reader_variants.py measures what it saves and costs)."""
     windows = make_windows(tokenizer, questions, contexts, config.max_length, config.stride)
     device = device or next(model.parameters()).device
     spans: list[list[Span]] = [[] for _ in questions]
@@ -25,7 +26,8 @@ def read_pairs(model: SpanReader, tokenizer: Tokenizer, config: ReaderConfig, qu
         for at in range(0, len(order), batch_size):
             batch: list[Window] = [windows[i] for i in order[at:at + batch_size]]
             ids, types, mask = (torch.from_numpy(a).to(device) for a in pad_batch(batch))
-            start, end = model(ids, types, mask)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                start, end = model(ids, types, mask)
             start_np, end_np = start.float().cpu().numpy(), end.float().cpu().numpy()
             for row, w in enumerate(batch):
                 spans[w.pair].extend(best_spans(w, start_np[row], end_np[row], top, config.max_answer_tokens))

@@ -176,7 +176,7 @@ def evaluate_e2e(assistant: Any, examples: Sequence[QAExample], k: int, retrieve
     the reader was given (the first ``answer_passages`` of the k)."""
     from tqdm import tqdm
 
-    read = assistant.settings.answer_passages
+    read = assistant.read_passages
     predictions: list[str | None] = []
     hits: list[float] = []
     latencies: list[float] = []
@@ -207,7 +207,8 @@ def make_reader(settings: Settings) -> Any:
     """The product's reader, loaded (a missing one is one UserError line before any index is built)."""
     from ..answer.reader import Reader
 
-    reader = Reader(settings.reader, settings.model, settings.answer_threshold)
+    reader = Reader(settings.reader, settings.model, settings.answer_threshold,
+                        precision=settings.reader_precision)
     reader.warm_up()
     return reader
 
@@ -256,7 +257,7 @@ def run_cli(args: argparse.Namespace, settings: Settings) -> int:
         rows["e2e"] = evaluate_e2e(assistant, examples, e2e_settings.k, retriever, progress=progress)
         info = assistant.store.info
         figures.update({"index": info.location, "documents": info.documents, "chunks": info.chunks,
-                        "k": e2e_settings.k, "answer_passages": e2e_settings.answer_passages,
+                        "k": e2e_settings.k, "answer_passages": assistant.read_passages,
                         "retriever": retriever, "index_seconds": report.seconds, "index_written": report.written})
     figures["modes"] = {name: asdict(row) for name, row in rows.items()}
     figures["seconds"] = time.perf_counter() - started

@@ -72,18 +72,20 @@ def render(config: ReaderConfig, weights_bytes: int) -> str:
         "",
     ]
     stages = [*t.get("stages", []), {k: val for k, val in t.items() if k != "stages"}]
-    lines += ["| stage | learning rate | warm-up | batch | epochs | seed | device | minutes | gold EM | gold F1 |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
+    lines += ["| stage | learning rate | warm-up | batch | epochs | seed | device | minutes | gold EM | gold F1 | over |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for i, stage in enumerate(stages, 1):
         sr, gold = stage.get("recipe", {}), stage.get("validation", {}).get("gold", {})
-        figures = (f"{gold['exact_match']:.1f} | {gold['f1']:.1f}" if gold else "- | -")
+        figures = (f"{gold['exact_match']:.1f} | {gold['f1']:.1f} | {gold.get('questions', '-')}" if gold else "- | - | -")
         lines.append(f"| {i} | {sr.get('learning_rate')} | {sr.get('warmup', 0) * 100:.0f}% | {sr.get('batch_size')} "
                      f"| {sr.get('epochs')} | {sr.get('seed')} | {stage.get('device', '?')} "
                      f"| {stage.get('train_minutes', '?')} | {figures} |")
     lines += [
         "",
         "Each stage starts from the one before (`--init`) with a fresh schedule. Gold EM/F1 is each stage's own "
-        "validation, on the sample of validation questions its seed drew. To train it again:",
+        "validation, over the report half of the validation questions it read (*over*: a sample its seed drew, "
+        "or the whole split; `rag train-reader --validate-only` re-validates and re-calibrates a reader). "
+        "To train it again:",
         "",
         "```",
         *[_command(stage.get("recipe", {}), i, i == len(stages)) for i, stage in enumerate(stages, 1)],
@@ -97,7 +99,8 @@ def render(config: ReaderConfig, weights_bytes: int) -> str:
             f"Calibration and threshold were fitted on one half of the validation questions ({v['fit_questions']}); "
             "the figures are the other half, SQuAD 2.0 metrics in percent. *gold*: each question with its own "
             "paragraph (the reader alone); *distractors*: with the four other validation paragraphs BM25 ranks "
-            "highest, as the product reads its top five passages.",
+            "highest, as the product reads the top passages it retrieves. "
+            f"Read in {'bf16 autocast' if v.get('precision') == 'bf16' else 'fp32'}.",
             "",
             "| setting | questions | EM | F1 | HasAns EM | HasAns F1 | NoAns accuracy | answerable null % |",
             "|---|---|---|---|---|---|---|---|",

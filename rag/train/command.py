@@ -17,7 +17,8 @@ from ..answer.windows import load_tokenizer
 from ..errors import UserError
 from .card import write_card
 from .data import TRAIN_FILES, VALIDATION_FILES, load_split
-from .loop import bf16_available, pick_device, train
+from ..answer.precision import bf16_available
+from .loop import pick_device, train
 from .recipe import Recipe
 from .validate import validate
 from .windows import training_windows

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from ..answer.model import WORD_EMBEDDINGS, SpanReader
+from ..answer.precision import bf16_available
 from ..answer.windows import pad_batch
 from .recipe import Recipe
 from .windows import TrainWindow
@@ -24,17 +25,6 @@ def pick_device(name: str = "auto") -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
-
-
-def bf16_available(device: torch.device) -> bool:
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            flags = f.read()
-        return "avx512_bf16" in flags or "amx_bf16" in flags
-    except OSError:
-        return False
 
 
 def freeze(model: SpanReader, frozen_layers: int) -> None:

@@ -46,6 +46,8 @@ class Validation:
     reliability: list[tuple[float, float, int]]
     gold: Figures
     distractors: Figures
+    # The number format the reader computed in (rag/answer/precision.py), as the product will read.
+    precision: str = "fp32"
 
 
 def halves(examples: list[QAExample]) -> tuple[list[QAExample], list[QAExample]]:
@@ -125,4 +127,4 @@ def validate(reader: Reader, examples: list[QAExample]) -> Validation:
     gold, _, _ = report_with([[e.context] for e in report])
     distracted, probs, right = report_with(with_distractors(report, pool))
     return Validation({"scale": scale, "bias": bias}, threshold, len(fit), expected_calibration_error(probs, right),
-                      reliability(probs, right), gold, distracted)
+                      reliability(probs, right), gold, distracted, "bf16" if reader._bf16 else "fp32")

@@ -98,6 +98,7 @@ class FakeAssistant:
     """ask_many over a fixed ranking: q1 retrieves its paragraph only beyond the passages read."""
 
     settings = Settings(answer_passages=2)
+    read_passages = 2
 
     def ask_many(self, questions, k=None, retriever=None):
         assert k == 5 and retriever == "hybrid"

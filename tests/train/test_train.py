@@ -132,12 +132,12 @@ def test_model_card_lists_every_stage_and_the_commands_that_train_it_again():
 
     stage1 = {"recipe": {"learning_rate": 1e-4, "warmup": 0.06, "batch_size": 32, "epochs": 1.0, "seed": 13},
               "device": "cpu", "train_minutes": 83.1,
-              "validation": {"gold": {"exact_match": 46.8, "f1": 54.4}}}
+              "validation": {"gold": {"exact_match": 46.8, "f1": 54.4, "questions": 624}}}
     training = {"recipe": {"learning_rate": 5e-5, "warmup": 0.02, "batch_size": 32, "epochs": 1.0, "seed": 14},
                 "device": "cpu", "train_minutes": 92.2, "stages": [stage1]}
     card = render(ReaderConfig(training=training), 21_700_000)
-    assert "| 1 | 0.0001 | 6% | 32 | 1.0 | 13 | cpu | 83.1 | 46.8 | 54.4 |" in card
-    assert "| 2 | 5e-05 | 2% | 32 | 1.0 | 14 | cpu | 92.2 | - | - |" in card
+    assert "| 1 | 0.0001 | 6% | 32 | 1.0 | 13 | cpu | 83.1 | 46.8 | 54.4 | 624 |" in card
+    assert "| 2 | 5e-05 | 2% | 32 | 1.0 | 14 | cpu | 92.2 | - | - | - |" in card
     assert "rag train-reader --out .cache/stage1\n" in card
     assert ("rag train-reader --out models/reader --init .cache/stage1 --learning-rate 5e-05 --warmup 0.02 "
             "--seed 14") in card

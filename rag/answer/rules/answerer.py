@@ -168,6 +168,7 @@ class RuleAnswerer:
 
     kind = "rules"
     needs_question_vector = True
+    passages = 5
 
     def __init__(self, settings: Settings, embedder: Any = None) -> None:
         self.settings = settings
