@@ -23,10 +23,7 @@ def make_answerer(settings: Settings, embedder: Embedder) -> Answerer:
     """The answer stage the settings choose, loaded: the rules, or the trained reader (a missing or
     damaged reader is one clear error here, before any question)."""
     if settings.answerer == "reader":
-        reader = Reader(settings.reader, settings.model, settings.answer_threshold,
-                        precision=settings.reader_precision)
-        reader.warm_up()
-        return reader
+        return Reader.loaded(settings)
     from .answer.rules.answerer import RuleAnswerer
 
     return RuleAnswerer(settings, embedder)

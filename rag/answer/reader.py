@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import UserError
 from ..evaluate.metrics import normalize_answer
@@ -15,6 +16,9 @@ from ..warm import WarmUp
 from ..ingest.sentences import sentence_spans
 from .calibration import sigmoid
 from .decode import Span
+
+if TYPE_CHECKING:
+    from ..settings import Settings
 
 MAX_ALTERNATIVES = 3
 # Spans kept per passage before the answer and its alternatives are chosen.
@@ -68,15 +72,25 @@ class Reader(WarmUp):
         self.config = None
 
     @classmethod
-    def from_model(cls, model, tokenizer, config, batch_size: int = 64) -> "Reader":
-        """A reader over a model already in memory (validation right after training)."""
-        from .precision import use_bf16
-
-        reader = cls(Path(), Path(), batch_size=batch_size)
-        # Validation reads as the product will: bf16 where the hardware has it (the calibration is fitted on it).
-        reader._bf16 = use_bf16(reader.precision, next(model.parameters()).device)
-        reader._model, reader._tokenizer, reader.config = model, tokenizer, config
+    def loaded(cls, settings: "Settings") -> "Reader":
+        """The reader the settings name, loaded (a missing or damaged one is one clear error here)."""
+        reader = cls(settings.reader, settings.model, settings.answer_threshold, precision=settings.reader_precision)
+        reader.warm_up()
         return reader
+
+    @classmethod
+    def from_model(cls, model, tokenizer, config, batch_size: int = 64) -> "Reader":
+        """A reader over a model already in memory (validation right after training). It reads as the
+        product will, in bf16 where the hardware has it, so the calibration is fitted on what ships."""
+        reader = cls(Path(), Path(), batch_size=batch_size)
+        reader._ready(model, tokenizer, config)
+        return reader
+
+    @property
+    def number_format(self) -> str:
+        """"bf16" or "fp32": what reading computes in (rag/answer/precision.py)."""
+        self.warm_up()
+        return "bf16" if self._bf16 else "fp32"
 
     @property
     def threshold(self) -> float:
@@ -85,10 +99,7 @@ class Reader(WarmUp):
 
     def _load(self) -> None:
         # torch comes in here, not at import: `rag ask --no-answer` and `rag --help` never need it.
-        import torch
-
         from .model import load_reader
-        from .precision import use_bf16
         from .windows import load_tokenizer
 
         try:
@@ -97,9 +108,13 @@ class Reader(WarmUp):
             raise ReaderUnavailable(f"the reader's weights are missing ({exc}): {FIX_READER}") from None
         except (ValueError, OSError, RuntimeError) as exc:
             raise ReaderUnavailable(f"the reader's weights are damaged ({exc}): {FIX_READER}") from None
-        self._tokenizer = load_tokenizer(self.base_dir)
-        self.config = config
-        self._bf16 = use_bf16(self.precision, torch.device("cpu"))
+        self._ready(model, load_tokenizer(self.base_dir), config)
+
+    def _ready(self, model, tokenizer, config) -> None:
+        from .precision import use_bf16
+
+        self._tokenizer, self.config = tokenizer, config
+        self._bf16 = use_bf16(self.precision, next(model.parameters()).device)
         self._model = model  # last: a model that is set is ready to use
 
     # -- answering ---------------------------------------------------------------------------

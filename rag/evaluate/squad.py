@@ -207,10 +207,7 @@ def make_reader(settings: Settings) -> Any:
     """The product's reader, loaded (a missing one is one UserError line before any index is built)."""
     from ..answer.reader import Reader
 
-    reader = Reader(settings.reader, settings.model, settings.answer_threshold,
-                        precision=settings.reader_precision)
-    reader.warm_up()
-    return reader
+    return Reader.loaded(settings)
 
 
 def format_table(rows: dict[str, ModeFigures]) -> str:

@@ -12,12 +12,12 @@ from pathlib import Path
 import torch
 
 from ..answer.model import ReaderConfig, SpanReader, save_reader
+from ..answer.precision import bf16_available
 from ..answer.reader import Reader
 from ..answer.windows import load_tokenizer
 from ..errors import UserError
 from .card import write_card
 from .data import TRAIN_FILES, VALIDATION_FILES, load_split
-from ..answer.precision import bf16_available
 from .loop import pick_device, train
 from .recipe import Recipe
 from .validate import validate

@@ -127,4 +127,4 @@ def validate(reader: Reader, examples: list[QAExample]) -> Validation:
     gold, _, _ = report_with([[e.context] for e in report])
     distracted, probs, right = report_with(with_distractors(report, pool))
     return Validation({"scale": scale, "bias": bias}, threshold, len(fit), expected_calibration_error(probs, right),
-                      reliability(probs, right), gold, distracted, "bf16" if reader._bf16 else "fp32")
+                      reliability(probs, right), gold, distracted, reader.number_format)

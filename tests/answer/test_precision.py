@@ -35,7 +35,7 @@ def test_bf16_reads_the_same_spans_as_fp32(tmp_path):
     bf16 = Reader(tmp_path / "reader", base, threshold=0.0, precision="bf16")
     a32 = fp32.read([("Where did Putin fly?", passages)])[0]
     a16 = bf16.read([("Where did Putin fly?", passages)])[0]
-    assert bf16._bf16 and not fp32._bf16
+    assert (bf16.number_format, fp32.number_format) == ("bf16", "fp32")
     # bf16 keeps 8 bits of mantissa: the scores move a little, the candidates stay the same.
     assert {(f.start, f.end) for f in a16} & {(f.start, f.end) for f in a32}
     assert a16[0].probability == pytest.approx(a32[0].probability, abs=0.05)
