@@ -66,19 +66,25 @@ def render(config: ReaderConfig, weights_bytes: int) -> str:
         "",
         "## Recipe",
         "",
-        f"{t.get('train_questions', '?')} questions -> {t.get('train_windows', '?')} windows (every window that "
-        f"holds an answer, and at most {r.get('negatives_per_question', '?')} without one per question), "
-        "AdamW with linear decay, bf16 autocast, word embeddings frozen.",
+        f"Each stage trains on windows of {r.get('max_length', '?')} tokens (stride {r.get('stride', '?')}): every "
+        "window that holds an answer, and at most "
+        f"{r.get('negatives_per_question', '?')} without one per question (a long paper's other windows are left "
+        "out); a stage with *other passages* also takes, per answerable question, that many windows of other "
+        "paragraphs of the same article that lack the answer, labelled no answer (the product reads several "
+        "passages on one topic, most without the answer). AdamW with linear decay, bf16 autocast, word "
+        "embeddings frozen.",
         "",
     ]
     stages = [*t.get("stages", []), {k: val for k, val in t.items() if k != "stages"}]
-    lines += ["| stage | learning rate | warm-up | batch | epochs | seed | device | minutes | gold EM | gold F1 | over |",
-              "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines += ["| stage | questions | windows | other passages | learning rate | warm-up | batch | epochs | seed "
+              "| device | minutes | gold EM | gold F1 | over |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for i, stage in enumerate(stages, 1):
         sr, gold = stage.get("recipe", {}), stage.get("validation", {}).get("gold", {})
         figures = (f"{gold['exact_match']:.1f} | {gold['f1']:.1f} | {gold.get('questions', '-')}" if gold else "- | - | -")
-        lines.append(f"| {i} | {sr.get('learning_rate')} | {sr.get('warmup', 0) * 100:.0f}% | {sr.get('batch_size')} "
-                     f"| {sr.get('epochs')} | {sr.get('seed')} | {stage.get('device', '?')} "
+        lines.append(f"| {i} | {stage.get('train_questions', '?')} | {stage.get('train_windows', '?')} "
+                     f"| {sr.get('other_passages', 0)} | {sr.get('learning_rate')} | {sr.get('warmup', 0) * 100:.0f}% "
+                     f"| {sr.get('batch_size')} | {sr.get('epochs')} | {sr.get('seed')} | {stage.get('device', '?')} "
                      f"| {stage.get('train_minutes', '?')} | {figures} |")
     lines += [
         "",
@@ -118,8 +124,9 @@ def render(config: ReaderConfig, weights_bytes: int) -> str:
         "",
         "- English only (uncased WordPiece vocabulary); a 6-layer model: it reads well-formed factual questions "
         "best and can miss answers that need reasoning across sentences.",
-        "- Unanswerable training questions all come from SQuAD 2.0; other kinds of unanswerable question may "
-        "get a confident wrong answer.",
+        "- The unanswerable training questions are SQuAD 2.0's and, in stages with other passages, questions "
+        "paired with another paragraph of their article; other kinds of unanswerable question may get a confident "
+        "wrong answer.",
         "",
     ]
     return "\n".join(lines)

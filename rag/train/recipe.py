@@ -15,6 +15,8 @@ class Recipe:
     warmup: float = 0.06
     epochs: float = 1.0
     negatives_per_question: int = 1
+    # Windows of other paragraphs of the same article, labelled no answer, per answerable question.
+    other_passages: int = 0
     # Frozen: the word embeddings (shipped once, with the base model) and the encoder's lowest layers.
     frozen_layers: int = 0
     seed: int = 13

@@ -2,7 +2,11 @@
 number of windows that hold none (labelled [CLS], "no answer here").
 
 The cap matters for long contexts: a COVID-QA paper makes ~60 windows per question, nearly all empty,
-and training on all of them would spend most of the time teaching "no answer"."""
+and training on all of them would spend most of the time teaching "no answer".
+
+``other_passages`` adds, per answerable question, windows of other paragraphs of the same article that do
+not contain its answer, labelled "no answer here": the product reads several retrieved passages on one
+topic, and most of them do not hold the answer."""
 
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ class TrainWindow:
 
 
 def training_windows(tokenizer: Tokenizer, examples: list[QAExample], max_length: int, stride: int,
-                     negatives_per_question: int, seed: int) -> list[TrainWindow]:
+                     negatives_per_question: int, seed: int, other_passages: int = 0) -> list[TrainWindow]:
     rng = random.Random(seed)
     windows = make_windows(tokenizer, [e.question for e in examples], [e.context for e in examples],
                            max_length, stride)
@@ -40,4 +44,32 @@ def training_windows(tokenizer: Tokenizer, examples: list[QAExample], max_length
             (positives if hit else negatives).append(TrainWindow(w, *(hit or (0, 0))))
         out.extend(positives)
         out.extend(rng.sample(negatives, min(len(negatives), negatives_per_question)))
+    if other_passages:
+        out.extend(_other_passage_windows(tokenizer, examples, max_length, stride, other_passages, rng))
     return out
+
+
+def _other_passage_windows(tokenizer: Tokenizer, examples: list[QAExample], max_length: int, stride: int,
+                           per_question: int, rng: random.Random) -> list[TrainWindow]:
+    """One random window of each of up to ``per_question`` other paragraphs of the question's article
+    that lack every gold answer's text (case-insensitive), labelled [CLS]. Unanswerable questions get none:
+    another paragraph might answer them."""
+    paragraphs: dict[tuple[str, str], list[str]] = {}
+    for e in examples:
+        paragraphs.setdefault((e.source, e.article), [])
+        if e.context not in paragraphs[(e.source, e.article)]:
+            paragraphs[(e.source, e.article)].append(e.context)
+    questions, contexts = [], []
+    for e in examples:
+        if not e.answers:
+            continue
+        golds = [t.lower() for t in e.answer_texts]
+        others = [c for c in paragraphs[(e.source, e.article)]
+                  if c != e.context and not any(g in c.lower() for g in golds)]
+        for c in rng.sample(others, min(len(others), per_question)):
+            questions.append(e.question)
+            contexts.append(c)
+    by_pair: dict[int, list[Window]] = {}
+    for w in make_windows(tokenizer, questions, contexts, max_length, stride):
+        by_pair.setdefault(w.pair, []).append(w)
+    return [TrainWindow(rng.choice(ws), 0, 0) for _, ws in sorted(by_pair.items())]

@@ -61,6 +61,35 @@ def test_training_windows_label_answers_and_cap_the_empty_ones():
     assert all(w.start == 0 == w.end for w in by_pair[4])  # unanswerable: [CLS]
 
 
+def test_other_passages_add_empty_windows_of_the_same_article_that_lack_the_answer():
+    tokenizer = load_tokenizer(default_model())
+    other = "Talks resumed in Geneva on Monday. Delegations met for six hours."
+    holds_answer = "Officials flew to Anchorage, Alaska, a day early."
+    elsewhere = "A different story about Russia and drones entirely."
+    examples = [*_examples(),
+                QAExample("o1", "When did talks resume?", other, ((other.index("Monday"), other.index("Monday") + 6),),
+                          "t", "a"),
+                QAExample("o2", "Who flew early?", holds_answer, ((0, 9),), "t", "a"),
+                QAExample("e", "What story?", elsewhere, ((2, 11),), "t", "another article")]
+    plain = training_windows(tokenizer, examples, 64, 16, 1, seed=0)
+    more = training_windows(tokenizer, examples, 64, 16, 1, seed=0, other_passages=5)
+    assert [(w.window.pair, w.start, w.end) for w in more[:len(plain)]] == [(w.window.pair, w.start, w.end)
+                                                                             for w in plain]
+    extra = more[len(plain):]
+    assert extra and all(w.start == 0 == w.end for w in extra)
+    decoded = {tokenizer.decode([int(t) for t in w.window.input_ids]) for w in extra}
+    # "Where was the summit held?" (answer "Anchorage, Alaska") never gets the paragraph that says it;
+    # the unanswerable question gets none; the other article's paragraph is never anyone's negative.
+    assert not any("where was the summit held" in d and "anchorage" in d.split("?", 1)[1] for d in decoded)
+    assert not any(d.startswith("who won the election") for d in decoded)
+    assert not any("different story" in d for d in decoded)
+    assert any(d.startswith("when did talks resume") and "summit" in d for d in decoded)
+    per_question = {}
+    for w in extra:
+        q = tokenizer.decode([int(t) for t in w.window.input_ids]).split("?")[0]
+        per_question[q] = per_question.get(q, 0) + 1
+    assert max(per_question.values()) <= 2  # at most the other paragraphs there are, one window each
+
 def _loss(model: SpanReader, windows) -> float:
     model.eval()
     ids, types, mask, starts, ends = _tensors(windows, torch.device("cpu"))
@@ -131,16 +160,18 @@ def test_model_card_lists_every_stage_and_the_commands_that_train_it_again():
     from rag.train.card import render
 
     stage1 = {"recipe": {"learning_rate": 1e-4, "warmup": 0.06, "batch_size": 32, "epochs": 1.0, "seed": 13},
-              "device": "cpu", "train_minutes": 83.1,
+              "device": "cpu", "train_minutes": 83.1, "train_questions": 34691, "train_windows": 45076,
               "validation": {"gold": {"exact_match": 46.8, "f1": 54.4, "questions": 624}}}
-    training = {"recipe": {"learning_rate": 5e-5, "warmup": 0.02, "batch_size": 32, "epochs": 1.0, "seed": 14},
-                "device": "cpu", "train_minutes": 92.2, "stages": [stage1]}
+    training = {"recipe": {"learning_rate": 5e-5, "warmup": 0.02, "batch_size": 32, "epochs": 1.0, "seed": 14,
+                           "other_passages": 1, "max_examples": 14000},
+                "device": "cpu", "train_minutes": 92.2, "train_questions": 14000, "train_windows": 27413,
+                "stages": [stage1]}
     card = render(ReaderConfig(training=training), 21_700_000)
-    assert "| 1 | 0.0001 | 6% | 32 | 1.0 | 13 | cpu | 83.1 | 46.8 | 54.4 | 624 |" in card
-    assert "| 2 | 5e-05 | 2% | 32 | 1.0 | 14 | cpu | 92.2 | - | - | - |" in card
+    assert "| 1 | 34691 | 45076 | 0 | 0.0001 | 6% | 32 | 1.0 | 13 | cpu | 83.1 | 46.8 | 54.4 | 624 |" in card
+    assert "| 2 | 14000 | 27413 | 1 | 5e-05 | 2% | 32 | 1.0 | 14 | cpu | 92.2 | - | - | - |" in card
     assert "rag train-reader --out .cache/stage1\n" in card
     assert ("rag train-reader --out models/reader --init .cache/stage1 --learning-rate 5e-05 --warmup 0.02 "
-            "--seed 14") in card
+            "--other-passages 1 --seed 14 --max-examples 14000") in card
 
 
 def test_init_from_something_that_is_not_a_reader_is_one_clear_error(tmp_path, base):
