@@ -54,18 +54,19 @@ def _other_passage_windows(tokenizer: Tokenizer, examples: list[QAExample], max_
     """One random window of each of up to ``per_question`` other paragraphs of the question's article
     that lack every gold answer's text (case-insensitive), labelled [CLS]. Unanswerable questions get none:
     another paragraph might answer them."""
-    paragraphs: dict[tuple[str, str], list[str]] = {}
+    # Each article's distinct paragraphs, with their lower-cased text computed once (COVID-QA papers are long).
+    paragraphs: dict[tuple[str, str], dict[str, str]] = {}
     for e in examples:
-        paragraphs.setdefault((e.source, e.article), [])
-        if e.context not in paragraphs[(e.source, e.article)]:
-            paragraphs[(e.source, e.article)].append(e.context)
+        article = paragraphs.setdefault((e.source, e.article), {})
+        if e.context not in article:
+            article[e.context] = e.context.lower()
     questions, contexts = [], []
     for e in examples:
         if not e.answers:
             continue
         golds = [t.lower() for t in e.answer_texts]
-        others = [c for c in paragraphs[(e.source, e.article)]
-                  if c != e.context and not any(g in c.lower() for g in golds)]
+        others = [c for c, lower in paragraphs[(e.source, e.article)].items()
+                  if c != e.context and not any(g in lower for g in golds)]
         for c in rng.sample(others, min(len(others), per_question)):
             questions.append(e.question)
             contexts.append(c)
