@@ -1,5 +1,6 @@
-"""What the reader's speed options cost in accuracy, measured in one run: fp32, bf16 autocast or int8
-dynamic quantisation (PyTorch, Linear layers), one or two torch threads, reading 5 or 3 passages.
+"""What the reader's speed options cost in accuracy, measured in one run: fp32, bf16 autocast over fp32
+weights, bf16 autocast over weights stored in bf16 (bf16w: no per-call weight casts), or int8 dynamic
+quantisation (PyTorch, Linear layers), one or two torch threads, reading 5 or 3 passages.
 
 Retrieval runs once per question (hybrid, the product's default); then every variant reads the same
 passages, question by question (as `rag ask` does), interleaved so a busy machine slows them alike.
@@ -39,7 +40,7 @@ def main() -> None:
     p.add_argument("--index-dir", default="index")
     p.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="torch thread counts to compare")
     p.add_argument("--passages", type=int, nargs="+", default=[5, 3], help="passage counts to compare")
-    p.add_argument("--kinds", nargs="+", default=["fp32", "bf16", "int8"], choices=["fp32", "bf16", "int8"])
+    p.add_argument("--kinds", nargs="+", default=["fp32", "bf16", "int8"], choices=["fp32", "bf16", "bf16w", "int8"])
     p.add_argument("--limit", type=int, default=0, help="the first N questions only")
     args = p.parse_args()
 
@@ -58,7 +59,10 @@ def main() -> None:
     int8.warm_up()
     int8._model = torch.ao.quantization.quantize_dynamic(copy.deepcopy(fp32._model), {torch.nn.Linear},
                                                          dtype=torch.qint8)
-    readers = {"fp32": fp32, "bf16": bf16, "int8": int8}
+    bf16w = Reader(args.reader, settings.model, precision="bf16")
+    bf16w.warm_up()
+    bf16w._model = copy.deepcopy(fp32._model).to(torch.bfloat16)
+    readers = {"fp32": fp32, "bf16": bf16, "bf16w": bf16w, "int8": int8}
     variants = {f"{kind} {threads}t {n}p": (readers[kind], threads, n)
                 for kind in args.kinds for threads in args.threads for n in args.passages}
 

@@ -106,7 +106,7 @@ def render(config: ReaderConfig, weights_bytes: int) -> str:
             "the figures are the other half, SQuAD 2.0 metrics in percent. *gold*: each question with its own "
             "paragraph (the reader alone); *distractors*: with the four other validation paragraphs BM25 ranks "
             "highest, as the product reads the top passages it retrieves. "
-            f"Read in {'bf16 autocast' if v.get('precision') == 'bf16' else 'fp32'}.",
+            f"Read in {'bf16 (weights cast to bf16, autocast)' if v.get('precision') == 'bf16' else 'fp32'}.",
             "",
             "| setting | questions | EM | F1 | HasAns EM | HasAns F1 | NoAns accuracy | answerable null % |",
             "|---|---|---|---|---|---|---|---|",

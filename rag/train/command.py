@@ -72,7 +72,8 @@ def run(data_dir: Path, out_dir: Path, work_dir: Path, recipe: Recipe, base_dir:
         validation_set = random.Random(recipe.seed).sample(validation_set, min(max_validation, len(validation_set)))
     tokenizer = load_tokenizer(base_dir)
     windows = training_windows(tokenizer, train_set, recipe.max_length, recipe.stride,
-                               recipe.negatives_per_question, recipe.seed, recipe.other_passages)
+                               recipe.negatives_per_question, recipe.seed, recipe.other_passages,
+                               recipe.distractor_passages)
     negatives = sum(w.start == 0 for w in windows)
     log(f"recipe {json.dumps(asdict(recipe))}")
     log(f"device {device} bf16 {bf16_available(device)}; {len(train_set)} training questions -> {len(windows)} "

@@ -17,6 +17,9 @@ class Recipe:
     negatives_per_question: int = 1
     # Windows of other paragraphs of the same article, labelled no answer, per answerable question.
     other_passages: int = 0
+    # Windows of the paragraphs (any article) BM25 ranks highest for the question that lack its answer,
+    # labelled no answer, per answerable question.
+    distractor_passages: int = 0
     # Frozen: the word embeddings (shipped once, with the base model) and the encoder's lowest layers.
     frozen_layers: int = 0
     seed: int = 13

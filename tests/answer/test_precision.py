@@ -39,3 +39,28 @@ def test_bf16_reads_the_same_spans_as_fp32(tmp_path):
     # bf16 keeps 8 bits of mantissa: the scores move a little, the candidates stay the same.
     assert {(f.start, f.end) for f in a16} & {(f.start, f.end) for f in a32}
     assert a16[0].probability == pytest.approx(a32[0].probability, abs=0.05)
+
+
+
+def test_bf16_keeps_the_weights_in_bf16_and_fp32_leaves_them(tmp_path):
+    base = tiny_base(tmp_path / "base")
+    tiny_reader(tmp_path / "reader", base)
+    for name, dtype in (("bf16", torch.bfloat16), ("fp32", torch.float32)):
+        reader = Reader(tmp_path / "reader", base, precision=name)
+        reader.warm_up()
+        assert {p.dtype for p in reader._model.parameters()} == {dtype}
+
+
+def test_a_model_in_memory_is_read_in_bf16_from_a_copy(tmp_path, monkeypatch):
+    from rag.answer.model import load_reader
+    from rag.answer.windows import load_tokenizer
+
+    monkeypatch.setattr(precision, "bf16_available", lambda device: True)
+    base = tiny_base(tmp_path / "base")
+    tiny_reader(tmp_path / "reader", base)
+    model, config = load_reader(tmp_path / "reader", base)
+    reader = Reader.from_model(model, load_tokenizer(base), config)
+    assert reader.number_format == "bf16"
+    assert {p.dtype for p in reader._model.parameters()} == {torch.bfloat16}
+    # The trainer saves this model right after validating it: its weights must stay fp32.
+    assert {p.dtype for p in model.parameters()} == {torch.float32}

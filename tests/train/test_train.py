@@ -61,6 +61,18 @@ def test_training_windows_label_answers_and_cap_the_empty_ones():
     assert all(w.start == 0 == w.end for w in by_pair[4])  # unanswerable: [CLS]
 
 
+def _added_windows(tokenizer, examples, **option):
+    """The windows an option adds: the plain windows come first and unchanged, the added ones are all
+    labelled no answer."""
+    plain = training_windows(tokenizer, examples, 64, 16, 1, seed=0)
+    more = training_windows(tokenizer, examples, 64, 16, 1, seed=0, **option)
+    assert [(w.window.pair, w.start, w.end) for w in more[:len(plain)]] == [(w.window.pair, w.start, w.end)
+                                                                             for w in plain]
+    extra = more[len(plain):]
+    assert extra and all(w.start == 0 == w.end for w in extra)
+    return extra
+
+
 def test_other_passages_add_empty_windows_of_the_same_article_that_lack_the_answer():
     tokenizer = load_tokenizer(default_model())
     other = "Talks resumed in Geneva on Monday. Delegations met for six hours."
@@ -71,12 +83,7 @@ def test_other_passages_add_empty_windows_of_the_same_article_that_lack_the_answ
                           "t", "a"),
                 QAExample("o2", "Who flew early?", holds_answer, ((0, 9),), "t", "a"),
                 QAExample("e", "What story?", elsewhere, ((2, 11),), "t", "another article")]
-    plain = training_windows(tokenizer, examples, 64, 16, 1, seed=0)
-    more = training_windows(tokenizer, examples, 64, 16, 1, seed=0, other_passages=5)
-    assert [(w.window.pair, w.start, w.end) for w in more[:len(plain)]] == [(w.window.pair, w.start, w.end)
-                                                                             for w in plain]
-    extra = more[len(plain):]
-    assert extra and all(w.start == 0 == w.end for w in extra)
+    extra = _added_windows(tokenizer, examples, other_passages=5)
     decoded = {tokenizer.decode([int(t) for t in w.window.input_ids]) for w in extra}
     # "Where was the summit held?" (answer "Anchorage, Alaska") never gets the paragraph that says it;
     # the unanswerable question gets none; the other article's paragraph is never anyone's negative.
@@ -89,6 +96,29 @@ def test_other_passages_add_empty_windows_of_the_same_article_that_lack_the_answ
         q = tokenizer.decode([int(t) for t in w.window.input_ids]).split("?")[0]
         per_question[q] = per_question.get(q, 0) + 1
     assert max(per_question.values()) <= 2  # at most the other paragraphs there are, one window each
+
+
+def test_distractor_passages_add_empty_windows_of_the_paragraphs_bm25_ranks_highest_that_lack_the_answer():
+    tokenizer = load_tokenizer(default_model())
+    gold = "The drones struck a refinery near Tuapse on Wednesday night, officials said."
+    near = "Drones struck a depot near Belgorod on Sunday night, the governor said."
+    holds_answer = "A refinery near Tuapse burned after Wednesday's drone strike."
+    unrelated = "The orchestra played Mahler in Vienna to a full hall."
+    examples = [QAExample("q", "Which refinery did the drones strike on Wednesday?", gold,
+                          ((gold.index("a refinery near Tuapse"), gold.index(" on Wednesday")),), "t", "a"),
+                QAExample("n", "What did the governor say?", near, (), "t", "b"),
+                QAExample("h", "What burned?", holds_answer, ((0, 24),), "t", "c"),
+                QAExample("u", "What did the orchestra play?", unrelated, ((unrelated.index("Mahler"),
+                                                                           unrelated.index(" in Vienna")),), "t", "d")]
+    decoded = [tokenizer.decode([int(t) for t in w.window.input_ids])
+               for w in _added_windows(tokenizer, examples, distractor_passages=1)]
+    refinery = [d for d in decoded if d.startswith("which refinery")]
+    # The nearest paragraph that lacks "a refinery near Tuapse" is the Belgorod one (another article),
+    # not the one that repeats the answer; the unanswerable question gets none.
+    assert len(refinery) == 1 and "belgorod" in refinery[0] and "tuapse" not in refinery[0].split("?", 1)[1]
+    assert not any(d.startswith("what did the governor say") for d in decoded)
+    assert len(decoded) <= 3  # one per answerable question at most
+
 
 def _loss(model: SpanReader, windows) -> float:
     model.eval()
