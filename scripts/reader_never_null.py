@@ -24,7 +24,7 @@ def main() -> None:
     from rag.evaluate.metrics import best_over_gold, exact_match, f1
     from rag.settings import Settings
     from rag.train.data import load_split
-    from rag.train.validate import halves
+    from rag.train.validate import as_passages, halves
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--reader", type=Path, default=Path("models/reader"))
@@ -35,7 +35,7 @@ def main() -> None:
     _, report = halves(validation)  # the half the model card's figures come from
     answerable = [e for e in report if e.answers]
     reader = Reader(args.reader, Settings.from_env().model)
-    found = reader.read([(e.question, [_passage(e.context)]) for e in answerable])
+    found = reader.read([(e.question, as_passages([e.context])) for e in answerable])
     texts = [f[0].text if f else "" for f in found]
     em = np.array([best_over_gold(exact_match, t, e.answer_texts) for e, t in zip(answerable, texts)]) * 100
     f = np.array([best_over_gold(f1, t, e.answer_texts) for e, t in zip(answerable, texts)]) * 100
@@ -45,12 +45,6 @@ def main() -> None:
         m = np.array([e.source == source for e in answerable])
         print(f"{source:18s} {int(m.sum()):9d} {em[m].mean():9.1f} {f[m].mean():9.1f}")
     print(f"{'all':18s} {len(answerable):9d} {em.mean():9.1f} {f.mean():9.1f}")
-
-
-def _passage(context: str):
-    from rag.records import Chunk, Passage
-
-    return Passage(Chunk("c0", "c0:0", 0, len(context), context), 1, 1.0, "", "")
 
 
 if __name__ == "__main__":

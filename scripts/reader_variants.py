@@ -65,18 +65,15 @@ def main() -> None:
     bf16w.warm_up()
     bf16w._model = copy.deepcopy(fp32._model).to(torch.bfloat16)
     readers = {"fp32": fp32, "bf16": bf16, "bf16w": bf16w, "int8": int8}
-    ort_files = export_onnx(fp32._model, {"ort", "ort8"} & set(args.kinds))
+    # ONNX Runtime fixes its thread count when a session is made: one reader per kind and thread count.
+    for kind, path in export_onnx(fp32._model, {"ort", "ort8"} & set(args.kinds)).items():
+        for threads in args.threads:
+            ort_reader = Reader(args.reader, settings.model, precision="fp32")
+            ort_reader.warm_up()
+            ort_reader._model = OnnxModel(path, threads)
+            readers[kind, threads] = ort_reader
 
-    def reader_for(kind: str, threads: int) -> Reader:
-        if kind not in ort_files:
-            return readers[kind]
-        # ONNX Runtime fixes its thread count when a session is made: one reader per count.
-        ort_reader = Reader(args.reader, settings.model, precision="fp32")
-        ort_reader.warm_up()
-        ort_reader._model = OnnxModel(ort_files[kind], threads)
-        return ort_reader
-
-    variants = {f"{kind} {threads}t {n}p": (reader_for(kind, threads), threads, n)
+    variants = {f"{kind} {threads}t {n}p": (readers.get((kind, threads)) or readers[kind], threads, n)
                 for kind in args.kinds for threads in args.threads for n in args.passages}
 
     def read(reader, threads: int, question: str, ps):
@@ -108,8 +105,8 @@ def main() -> None:
 
 
 def export_onnx(model, kinds: set[str]) -> dict[str, str]:
-    """The reader's fp32 weights as ONNX (ort) and that file's int8 dynamic quantisation (ort8), in a
-    temporary folder; {} when neither is asked for."""
+    """Of ``kinds``, the reader's fp32 weights as ONNX (ort) and that file's int8 dynamic quantisation
+    (ort8), in a temporary folder: kind -> file."""
     if not kinds:
         return {}
     import tempfile
@@ -127,7 +124,7 @@ def export_onnx(model, kinds: set[str]) -> dict[str, str]:
         # Per channel: one scale per output row. On dev 1-4 it lost 0.016 EM to fp32, where
         # one scale per matrix lost 0.074.
         quantize_dynamic(fp32, int8, weight_type=QuantType.QInt8, per_channel=True)
-    return {"ort": fp32, "ort8": int8}
+    return {kind: {"ort": fp32, "ort8": int8}[kind] for kind in kinds}
 
 
 class OnnxModel:

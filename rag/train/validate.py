@@ -71,14 +71,15 @@ def with_distractors(examples: list[QAExample], pool: list[str], n: int = DISTRA
     return out
 
 
-def _passages(contexts: list[str]) -> list[Passage]:
+def as_passages(contexts: list[str]) -> list[Passage]:
+    """Bare contexts as the retrieved passages the reader takes, first ranked first."""
     return [Passage(Chunk(f"c{i}", f"c{i}:0", 0, len(c), c), i + 1, 1.0, "", "") for i, c in enumerate(contexts)]
 
 
 def _read(reader: Reader, examples: list[QAExample], contexts: list[list[str]]):
     """Best text and margin per question, reading the contexts as the product reads passages."""
     t = time.perf_counter()
-    found = reader.read([(e.question, _passages(c)) for e, c in zip(examples, contexts)])
+    found = reader.read([(e.question, as_passages(c)) for e, c in zip(examples, contexts)])
     seconds = (time.perf_counter() - t) / max(len(examples), 1)
     texts = [f[0].text if f else "" for f in found]
     margins = np.array([f[0].margin if f else -MARGIN_RANGE for f in found])
