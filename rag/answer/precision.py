@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import torch
 
+from ..precision import cpu_has_bf16
 from ..settings import READER_PRECISIONS as PRECISIONS
 
 
@@ -12,12 +13,7 @@ def bf16_available(device: torch.device) -> bool:
     """Native bf16: a CUDA device that supports it, or a CPU with AVX512-BF16 or AMX."""
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            flags = f.read()
-        return "avx512_bf16" in flags or "amx_bf16" in flags
-    except OSError:
-        return False
+    return cpu_has_bf16()  # the one CPU check, shared with the embedder
 
 
 def use_bf16(precision: str, device: torch.device) -> bool:

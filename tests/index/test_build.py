@@ -121,3 +121,46 @@ def test_rrf_hand_computed():
     scores, rows = rrf([np.array([1, 2, 3]), np.array([3, 1])], rrf_k=60, k=3)
     assert rows.tolist() == [1, 3, 2]
     np.testing.assert_allclose(scores, [1 / 61 + 1 / 62, 1 / 63 + 1 / 61, 1 / 62], rtol=1e-6)
+
+
+# -- the precision the vectors were computed in (Manifest.built_with.precision) ------------------------
+class _PrecisionEmbedder:
+    """The hash embedder, claiming a precision."""
+
+    def __init__(self, inner, precision):
+        self._inner, self.precision = inner, precision
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+
+def test_the_manifest_records_the_precision_and_either_reuses_the_other(tmp_path, corpus, hash_embedder):
+    s = _settings(tmp_path)
+    report = build_index([corpus], s, embedder=_PrecisionEmbedder(hash_embedder, "bf16"), progress=False)
+    assert report.precision == "bf16" and "bf16" in report.summary()
+    assert LocalStore.at(s.index_dir).manifest().built_with.precision == "bf16"
+    # An fp32 embedder reuses the bf16 vectors: nothing re-embedded, nothing written.
+    calls = len(hash_embedder.calls)
+    assert not build_index([corpus], s, embedder=_PrecisionEmbedder(hash_embedder, "fp32"), progress=False).written
+    assert len(hash_embedder.calls) == calls
+    # A new document embedded in fp32 beside bf16 ones: the index says "mixed".
+    (corpus / "new.txt").write_text("A new document about the Arctic Council.", encoding="utf-8")
+    report = build_index([corpus], s, embedder=_PrecisionEmbedder(hash_embedder, "fp32"), progress=False)
+    assert report.added == ["new"] and report.unchanged > 0 and report.precision == "mixed"
+    assert LocalStore.at(s.index_dir).manifest().built_with.precision == "mixed"
+    # Rebuilt whole (another chunker) in fp32: fp32 again.
+    report = build_index([corpus], _settings(tmp_path, chunk_size=500),
+                         embedder=_PrecisionEmbedder(hash_embedder, "fp32"), progress=False)
+    assert report.unchanged == 0 and LocalStore.at(s.index_dir).manifest().built_with.precision == "fp32"
+
+
+def test_an_index_written_before_precision_was_recorded_reads_as_fp32(tmp_path, corpus, hash_embedder):
+    s = _settings(tmp_path)
+    build_index([corpus], s, embedder=hash_embedder, progress=False)
+    path = s.index_dir / current_version(s.index_dir) / "manifest.json"
+    raw = json.loads(path.read_text())
+    del raw["model"]["precision"]
+    path.write_text(json.dumps(raw))
+    manifest = LocalStore.at(s.index_dir).manifest()
+    assert manifest.built_with.precision == "fp32" and manifest.reusable(hash_embedder.fingerprint,
+                                                                         manifest.built_with.chunker)

@@ -64,6 +64,10 @@ class BuiltWith:
     fingerprint: str
     dimension: int
     chunker: Mapping[str, int]
+    # What the vectors were computed in: "fp32" (and every index written before this was recorded),
+    # "bf16" or "mixed". Not part of ``Manifest.reusable``: bf16 and fp32 vectors of a text agree to a
+    # cosine of 0.9998 or more and rank alike (README, "Benchmarks"), so either searches the other.
+    precision: str = "fp32"
 
 
 @dataclass(frozen=True)

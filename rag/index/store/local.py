@@ -107,7 +107,7 @@ class LocalStore:
         sources = raw.get("sources")
         return Manifest(
             built_with=BuiltWith(model.get("name", ""), model.get("fingerprint", ""), int(model.get("dimension", 0)),
-                                 raw.get("chunker", {})),
+                                 raw.get("chunker", {}), str(model.get("precision", "fp32"))),
             documents=documents, chunks=int(raw.get("counts", {}).get("chunks", 0)),
             readable=raw.get("format_version") == FORMAT_VERSION,
             sources=tuple(sources) if sources is not None else None)
@@ -181,7 +181,7 @@ def _manifest_json(update: Update, counts: dict[str, int]) -> dict[str, Any]:
         "format_version": FORMAT_VERSION,
         # The files and folders the index was built from: `rag index` with no path and uploads re-read them.
         "sources": list(update.sources),
-        "model": {"name": b.model, "fingerprint": b.fingerprint, "dimension": b.dimension},
+        "model": {"name": b.model, "fingerprint": b.fingerprint, "dimension": b.dimension, "precision": b.precision},
         "chunker": dict(b.chunker),
         "documents": {d.doc_id: {"hash": d.content_hash, "title": d.title, "source": d.source,
                                  "chunks": counts[d.doc_id]} for d in update.documents},
