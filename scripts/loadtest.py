@@ -16,7 +16,16 @@ own documents folder, so the real index is never touched.
 
     .venv/bin/python scripts/loadtest.py --churn        # 8 clients, 30 s, 5 uploads, 2 removals
 
-Exit status 1 when any good request failed or any bad one got something other than its 422."""
+With --overload (issue 24), 8 clients and then 64 ask the same server; each client waits out a 503's
+Retry-After (--impatient: asks again at once). It prints each run's good answers a second, p50/p99,
+503s, mean batch and the server's own p99, and checks the 64-client goodput >= 0.8 x the 8-client one,
+p99 <= 1.5 s, and no error but 503 with Retry-After. --max-queue 8,32,128 repeats it on one server
+per RAG_MAX_QUEUE value.
+
+    .venv/bin/python scripts/loadtest.py --overload --duration 15
+
+Exit status 1 when any good request failed or any bad one got something other than its 422 (with
+--overload: when a target is not met)."""
 
 from __future__ import annotations
 
@@ -47,6 +56,7 @@ class Tally:
     latencies: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     bad_sent: int = 0
+    shed: int = 0  # 503 + Retry-After: refused past the queue limit, not an error
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -77,9 +87,9 @@ def percentile(sorted_values: list[float], q: float) -> float:
 
 
 def client_loop(url: str, questions: list[str], offset: int, deadline: float, body: dict, tally: Tally,
-                bad_every: int = 0) -> None:
+                bad_every: int = 0, honour_retry_after: bool = True) -> None:
     latencies, errors = [], []
-    bad_sent = 0
+    bad_sent = shed = 0
     # Each client starts at a different question so concurrent requests differ.
     rotation = itertools.islice(itertools.cycle(questions), offset, None)
     bad = itertools.islice(itertools.cycle(BAD_REQUESTS), offset, None)
@@ -97,6 +107,16 @@ def client_loop(url: str, questions: list[str], offset: int, deadline: float, bo
             started = time.perf_counter()
             try:
                 r = client.post("/api/ask", json={**body, "question": question})
+                if r.status_code == 503:
+                    # Shed past the queue limit: fine, if it says when to come back; a polite client does.
+                    retry = r.headers.get("retry-after", "")
+                    if not retry.isdigit():
+                        errors.append(f"HTTP 503 without Retry-After: {r.text[:120]}")
+                        continue
+                    shed += 1
+                    if honour_retry_after:
+                        time.sleep(min(float(retry), max(0.0, deadline - time.perf_counter())))
+                    continue
                 ok = r.status_code == 200 and "passages" in r.json()
                 if not ok:
                     errors.append(f"HTTP {r.status_code}: {r.text[:120]}")
@@ -109,15 +129,48 @@ def client_loop(url: str, questions: list[str], offset: int, deadline: float, bo
         tally.latencies.extend(latencies)
         tally.errors.extend(errors)
         tally.bad_sent += bad_sent
+        tally.shed += shed
+
+
+# Clients per load process: Python threads share one interpreter lock, so 64 clients in one process
+# would time their own waits for it as server latency; past 8 the clients run in several processes.
+CLIENTS_PER_PROCESS = 8
+
+
+def _client_group(url: str, questions: list[str], offsets: list[int], duration: float, body: dict,
+                  honour_retry_after: bool) -> tuple[list[float], list[str], int]:
+    tally = Tally()
+    deadline = time.perf_counter() + duration
+    threads = [threading.Thread(target=client_loop, args=(url, questions, offset, deadline, body, tally, 0,
+                                                          honour_retry_after)) for offset in offsets]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return tally.latencies, tally.errors, tally.shed
 
 
 def run(url: str, questions: list[str], clients: int, duration: float, body: dict,
-        bad_every: int = 0, churn: list[str] | None = None) -> tuple[Tally, float]:
+        bad_every: int = 0, churn: list[str] | None = None, honour_retry_after: bool = True) -> tuple[Tally, float]:
     tally = Tally()
     started = time.perf_counter()
     deadline = started + duration
     step = max(1, len(questions) // clients)
-    threads = [threading.Thread(target=client_loop, args=(url, questions, i * step, deadline, body, tally, bad_every))
+    if clients > CLIENTS_PER_PROCESS and churn is None and not bad_every:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        offsets = [(i * step) % len(questions) for i in range(clients)]
+        groups = [offsets[i:i + CLIENTS_PER_PROCESS] for i in range(0, clients, CLIENTS_PER_PROCESS)]
+        with ProcessPoolExecutor(len(groups), mp_context=multiprocessing.get_context("fork")) as pool:
+            for latencies, errors, shed in pool.map(_client_group, *zip(*[
+                    (url, questions, g, duration, body, honour_retry_after) for g in groups])):
+                tally.latencies.extend(latencies)
+                tally.errors.extend(errors)
+                tally.shed += shed
+        return tally, time.perf_counter() - started
+    threads = [threading.Thread(target=client_loop, args=(url, questions, (i * step) % len(questions), deadline, body,
+                                                          tally, bad_every, honour_retry_after))
                for i in range(clients)]
     if churn is not None:
         threads.append(threading.Thread(target=churn_loop, args=(url, deadline, tally, churn)))
@@ -145,7 +198,12 @@ def churn_loop(url: str, deadline: float, tally: Tally, done: list[str]) -> None
                     text = (f"# Churn note {i}\n\nThe load test wrote note number {i} at {stamp}; "
                             f"it names the code word churn{i}x{stamp}.\n")
                     r = client.post("/api/documents", files=[("files", (name, text.encode(), "text/markdown"))])
-                    ok = r.status_code == 201
+                    # Answered at once (202) with a job; the upload is done when its job is.
+                    ok = r.status_code == 202
+                    while ok and r.json()["state"] not in ("done", "failed"):
+                        time.sleep(0.2)
+                        r = client.get(r.json()["url"])
+                    ok = ok and r.json()["state"] == "done"
                 else:
                     r = client.delete(f"/api/documents/{name[:-3]}")
                     ok = r.status_code == 200
@@ -166,10 +224,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(index_dir: Path, documents_dir: Path | None = None) -> Iterator[tuple[str, int]]:
+def served(index_dir: Path, documents_dir: Path | None = None,
+           extra_env: dict[str, str] | None = None) -> Iterator[tuple[str, int]]:
     """`rag serve` in a child process on a free loopback port, until the block ends: (url, pid)."""
     port = free_port()
-    env = dict(os.environ)
+    env = {**os.environ, **(extra_env or {})}
     if documents_dir is not None:
         env["RAG_DOCUMENTS_DIR"] = str(documents_dir)
     proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
@@ -203,8 +262,9 @@ def report(tally: Tally, elapsed: float, clients: int) -> dict:
     return {
         "clients": clients,
         "seconds": round(elapsed, 2),
-        "requests": n + len(tally.errors),
+        "requests": n + len(tally.errors) + tally.shed,
         "errors": len(tally.errors),
+        "shed_503": tally.shed,
         "bad_requests": tally.bad_sent,
         "throughput_rps": round(n / elapsed, 1) if elapsed else 0.0,
         "p50_ms": round(1000 * percentile(lat, 50), 1),
@@ -229,6 +289,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="make every Nth request of each client a bad one that must get 422 (default: none)")
     parser.add_argument("--churn", action="store_true",
                         help=f"add {UPLOADS} and remove {REMOVALS} documents during the run (a copy of the index)")
+    parser.add_argument("--overload", action="store_true",
+                        help="8 clients, then 64 on the same server: goodput, p99 and 503s of each (issue 24)")
+    parser.add_argument("--max-queue", default="", metavar="N,N,...",
+                        help="with --overload: one server per RAG_MAX_QUEUE value, to measure the limit")
+    parser.add_argument("--impatient", action="store_true",
+                        help="clients retry a 503 at once instead of after its Retry-After")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = parser.parse_args(argv)
     if args.duration <= 0 or args.clients < 1 or args.bad_every < 0:
@@ -237,15 +303,24 @@ def main(argv: list[str] | None = None) -> int:
     questions = load_questions(args.questions)
     body = {key: value for key, value in (("k", args.k), ("retriever", args.retriever)) if value is not None}
 
-    def measure(url: str, server_pid: int | None) -> dict:
+    def measure(url: str, server_pid: int | None, clients: int | None = None) -> dict:
+        clients = clients or args.clients
         if args.warmup > 0:
-            run(url, questions, args.clients, args.warmup, body)
+            run(url, questions, clients, args.warmup, body, honour_retry_after=not args.impatient)
         # CPU seconds per request do not depend on what else the machine runs, unlike latency.
         server = psutil.Process(server_pid) if server_pid else None
         server_cpu, client_cpu = (sum(server.cpu_times()[:2]) if server else 0.0), time.process_time()
         churned: list[str] | None = [] if args.churn else None
-        tally, elapsed = run(url, questions, args.clients, args.duration, body, args.bad_every, churned)
-        figures = report(tally, elapsed, args.clients)
+        before = httpx.get(url + "/healthz").json().get("batching") or {}
+        tally, elapsed = run(url, questions, clients, args.duration, body, args.bad_every, churned,
+                             honour_retry_after=not args.impatient)
+        after = httpx.get(url + "/healthz").json().get("batching") or {}
+        figures = report(tally, elapsed, clients)
+        batches = after.get("batches", 0) - before.get("batches", 0)
+        figures["mean_batch"] = round((after.get("questions", 0) - before.get("questions", 0)) / batches, 2) if batches else 0.0
+        # The server's own p99 from ask to answer (its answers of the last 10 s): beside the clients'
+        # p99 it tells the server's queueing from a starved client machine's.
+        figures["server_p99_ms"] = after.get("p99_ms_recent", float("nan"))
         if churned is not None:
             figures["churn_done"] = len(churned)
             if len(churned) != UPLOADS + REMOVALS and not tally.errors:
@@ -259,6 +334,8 @@ def main(argv: list[str] | None = None) -> int:
         figures["first_errors"] = tally.errors[:3]
         return figures
 
+    if args.overload:
+        return overload(args, measure)
     if args.url:
         figures = measure(args.url.rstrip("/"), None)
     elif args.churn:
@@ -302,6 +379,41 @@ def main(argv: list[str] | None = None) -> int:
                and figures["p99_ms"] <= TARGET_P99_MS)
         print("targets    " + ("met" if met else "NOT met"))
     return 1 if figures["errors"] else 0
+
+
+OVERLOAD_RATIO, OVERLOAD_P99_MS = 0.8, 1500.0
+
+
+def overload(args: argparse.Namespace, measure) -> int:
+    """8 clients then 64 on one server (one server per --max-queue value): the good answers per second
+    of each, their p99, the 503s (each must carry Retry-After), the mean batch the server formed."""
+    queues = [q.strip() for q in args.max_queue.split(",") if q.strip()] or [""]
+    failed = False
+    print(f"POST /api/ask, {args.duration:g} s a run after {args.warmup:g} s of warm-up; clients "
+          f"{'retry at once' if args.impatient else 'honour Retry-After'}")
+    print(f"{'max_queue':>9} {'clients':>7} {'good/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'503s':>6} {'errors':>6} "
+          f"{'batch':>5} {'server p99':>10}  64 vs 8")
+    for queue in queues:
+        env = {"RAG_MAX_QUEUE": queue} if queue else {}
+        if args.url:
+            pair = [measure(args.url.rstrip("/"), None, c) for c in (8, 64)]
+        else:
+            with served(args.index_dir, extra_env=env) as (url, pid):
+                pair = [measure(url, pid, c) for c in (8, 64)]
+        ratio = pair[1]["throughput_rps"] / pair[0]["throughput_rps"] if pair[0]["throughput_rps"] else 0.0
+        for f in pair:
+            print(f"{queue or 'default':>9} {f['clients']:>7} {f['throughput_rps']:>7} {f['p50_ms']:>7} {f['p99_ms']:>7} "
+                  f"{f['shed_503']:>6} {f['errors']:>6} {f['mean_batch']:>5} {f['server_p99_ms']:>10}"
+                  + (f"  {ratio:.2f}" if f is pair[1] else ""))
+            for error in f["first_errors"]:
+                print(f"  error: {error}")
+        met = (ratio >= OVERLOAD_RATIO and pair[1]["p99_ms"] <= OVERLOAD_P99_MS
+               and not pair[0]["errors"] and not pair[1]["errors"])
+        failed |= not met
+        print(f"{'':>9} targets (64-client goodput >= {OVERLOAD_RATIO} x 8-client, p99 <= {OVERLOAD_P99_MS:g} ms, "
+              f"no error but 503 + Retry-After): {'met' if met else 'NOT met'}")
+    print(f"machine    load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores (other work slows this run)")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ headers every response carries.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
@@ -25,6 +26,8 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+# How long a refused question's 503 is held back (web/guards.py Shed), seconds.
+SHED_HOLD_SECONDS = 0.5
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
 
 
@@ -96,13 +99,14 @@ class BodyGuard:
                  larger: Iterable[tuple[str, int]] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        # (path prefix, limit) for POSTs that carry files: uploads.
+        # (path, limit) for POSTs that carry files: uploads.
         self.larger = tuple(larger)
 
     def limit(self, scope: Scope) -> int:
+        # Exact paths: the upload routes only, not every POST under them (a removal is a small form).
         if scope.get("method") == "POST":
-            for prefix, limit in self.larger:
-                if scope.get("path", "").startswith(prefix):
+            for path, limit in self.larger:
+                if scope.get("path", "") == path:
                     return max(limit, self.max_bytes)
         return self.max_bytes
 
@@ -151,6 +155,58 @@ class BodyGuard:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+class WriteGuard:
+    """Decides who may write from the request line and headers, before a byte of the body is read:
+    a POST to one of ``paths`` that ``refusal(headers, peer)`` refuses is answered (401/403) here,
+    so a client without permission never gets the upload's larger body limit (BodyGuard, inside)."""
+
+    def __init__(self, app: ASGIApp, paths: Iterable[str] = (),
+                 refusal: Callable[[dict[str, str], str], Any] | None = None) -> None:
+        self.app = app
+        self.paths = frozenset(paths)
+        self.refusal = refusal
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (scope["type"] == "http" and self.refusal is not None and scope.get("method") == "POST"
+                and scope.get("path", "") in self.paths):
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+            client = scope.get("client")
+            problem = self.refusal(headers, str(client[0]) if client else "")
+            if problem is not None:
+                # The body is left unread; the server closes the connection after this answer.
+                await _reply(send, int(getattr(problem, "status", 403)), {"detail": str(problem)},
+                             [(b"connection", b"close")])
+                return
+        await self.app(scope, receive, send)
+
+
+class Shed:
+    """Past the question queue's limit, a question is refused here (503 + Retry-After) before its body
+    is read or a route runs, so under overload the cores stay on the questions being answered.
+    ``full()`` says whether the queue is at its limit; ``refuse()`` returns the error (message and
+    Retry-After) and counts it. The refusal is sent after ``hold`` seconds (an await: no thread, no
+    CPU): a client that retries at once, ignoring Retry-After, then asks a few times a second rather
+    than hundreds, and cannot spend the server's cores (and the GIL its worker needs) on refusals."""
+
+    def __init__(self, app: ASGIApp, paths: Iterable[str] = (), full: Callable[[], bool] | None = None,
+                 refuse: Callable[[], Any] | None = None, hold: float = SHED_HOLD_SECONDS) -> None:
+        self.app = app
+        self.paths = frozenset(paths)
+        self.full = full
+        self.refuse = refuse
+        self.hold = hold
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (scope["type"] == "http" and self.full is not None and self.refuse is not None
+                and scope.get("method") == "POST" and scope.get("path", "") in self.paths and self.full()):
+            exc = self.refuse()
+            if self.hold > 0:
+                await asyncio.sleep(self.hold)
+            await _reply(send, 503, {"detail": str(exc)}, [(b"retry-after", str(exc.retry_after).encode())])
+            return
+        await self.app(scope, receive, send)
 
 
 class NoSniff:

@@ -13,6 +13,7 @@ from pathlib import Path
 from ..errors import UserError
 from . import LOADERS, BinaryFile, Unusable, first_line_title
 from .base import BINARY_PROBE_BYTES
+from .bounded import Limits, load_bounded
 from .html import html_to_text, load_html
 from .text import load_text
 from ..records import Document
@@ -57,9 +58,11 @@ def load_corpus_jsonl(path: Path, warn: Warn = _default_warn) -> Iterator[Docume
             yield Document(doc_id=doc_id, title=title or first_line_title(text, doc_id), source=f"{path}#{doc_id}", text=text)
 
 
-def _load_file(path: Path, warn: Warn, unreadable: list[Path] | None = None) -> Iterator[Document]:
+def _load_file(path: Path, warn: Warn, unreadable: list[Path] | None = None,
+               limits: Limits | None = None) -> Iterator[Document]:
     """The documents of one file. A file that is there but cannot be used is warned about and, when
-    ``unreadable`` is given, added to it (so a build can keep what it indexed from it before)."""
+    ``unreadable`` is given, added to it (so a build can keep what it indexed from it before).
+    Each file is read within ``limits`` (rag/ingest/bounded.py: worker process, memory, time, text)."""
     suffix = path.suffix.lower()
     skipped = unreadable if unreadable is not None else []
     try:
@@ -69,7 +72,7 @@ def _load_file(path: Path, warn: Warn, unreadable: list[Path] | None = None) -> 
         loader = LOADERS.get(suffix)
         if loader is None:
             return
-        doc = loader(path)
+        doc = load_bounded(path, loader, limits or Limits.from_env())
     except Unusable as exc:
         warn(f"skipped {path}: {exc}")
         skipped.append(path)
@@ -90,6 +93,8 @@ def _load_file(path: Path, warn: Warn, unreadable: list[Path] | None = None) -> 
         warn(f"skipped {path}: cannot be parsed ({type(exc).__name__}: {exc})")
         skipped.append(path)
         return
+    for note in doc.notes:
+        warn(f"{path}: {note}")
     if doc.text.strip():
         yield doc
     else:
@@ -116,12 +121,14 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
 
 
 def load_documents(paths: Iterable[Path | str], warn: Warn = _default_warn,
-                   unreadable: list[Path] | None = None) -> list[Document]:
+                   unreadable: list[Path] | None = None, limits: Limits | None = None) -> list[Document]:
     """Every document under ``paths``; duplicate ids keep the first and warn about the rest. Files
-    that are there but could not be used are added to ``unreadable`` when it is given."""
+    that are there but could not be used are added to ``unreadable`` when it is given. ``limits``
+    bound each file's reading (default: RAG_MAX_TEXT_CHARS, RAG_EXTRACT_MEMORY_MB, RAG_EXTRACT_SECONDS)."""
     docs: dict[str, Document] = {}
+    limits = limits or Limits.from_env()
     for file in iter_files(Path(p) for p in paths):
-        for doc in _load_file(file, warn, unreadable):
+        for doc in _load_file(file, warn, unreadable, limits):
             if doc.doc_id in docs:
                 warn(f"skipped {doc.source}: document id {doc.doc_id!r} already taken by {docs[doc.doc_id].source}")
                 continue

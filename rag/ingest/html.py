@@ -22,10 +22,12 @@ class _VisibleText(HTMLParser):
         self.title_parts: list[str] = []
         self._hidden = 0
         self._in_title = False
+        self._title_depth = 0  # hidden elements open where the title began (it sits in <head>)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "title":
             self._in_title = True
+            self._title_depth = self._hidden
         elif tag in self.HIDDEN:
             self._hidden += 1
         if tag in self.BLOCK:
@@ -41,7 +43,9 @@ class _VisibleText(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if self._in_title:
-            self.title_parts.append(data)
+            # Text only: what a script or style inside the title holds is not part of it.
+            if self._hidden == self._title_depth:
+                self.title_parts.append(data)
         elif not self._hidden:
             self.parts.append(data)
 

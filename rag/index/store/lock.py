@@ -44,14 +44,16 @@ def lock_wait_from_env() -> float:
 
 
 @contextmanager
-def writer_lock(index_dir: Path, wait: float | None = None) -> Iterator[None]:
-    """Hold the index folder's writer lock for the block; another writer means ``IndexBusy`` after
-    ``wait`` seconds (default RAG_INDEX_LOCK_WAIT, 0: at once)."""
+def writer_lock(index_dir: Path, wait: float | None = None, name: str = LOCK_NAME,
+                label: str | None = None) -> Iterator[None]:
+    """Hold the index folder's writer lock (the file ``name`` in it) for the block; another writer
+    means ``IndexBusy`` after ``wait`` seconds (default RAG_INDEX_LOCK_WAIT, 0: at once). ``label``
+    names the index in that message (default: the folder)."""
     index_dir = Path(index_dir)
     wait = lock_wait_from_env() if wait is None else wait
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(index_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(index_dir / name, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
         raise not_writable(index_dir, exc) from None
     try:
@@ -64,7 +66,7 @@ def writer_lock(index_dir: Path, wait: float | None = None) -> Iterator[None]:
                 if time.monotonic() >= deadline:
                     holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
                     who = f" (process {holder})" if holder.isdigit() else ""
-                    raise IndexBusy(f"another build is writing the index at {index_dir}{who}: wait for it to "
+                    raise IndexBusy(f"another build is writing the index at {label or index_dir}{who}: wait for it to "
                                     "finish and run this again, or set RAG_INDEX_LOCK_WAIT=SECONDS to wait") from None
                 time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
         os.ftruncate(fd, 0)

@@ -7,12 +7,15 @@ deletes the stale ones, then updates the metadata row."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import tempfile
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -167,8 +170,15 @@ class MilvusStore:
 
     # -- writing ---------------------------------------------------------------------------------
     def writing(self, wait: float | None = None) -> AbstractContextManager[None]:
-        # No folder to lock: two builds of one Milvus index at once can interleave (run one at a time).
-        return nullcontext()
+        # The same flock as the local store's: beside a Milvus Lite file; for a server, a lock file
+        # named after its URI in the temporary folder, so builds from this machine take turns.
+        from .lock import writer_lock
+
+        lite = self.target.lite_path
+        if lite is not None:
+            return writer_lock(lite.parent, wait, name=f".{lite.name}.lock", label=self.target.uri)
+        digest = hashlib.sha256(self.target.client_uri.encode()).hexdigest()[:16]
+        return writer_lock(Path(tempfile.gettempdir()), wait, name=f"rag-milvus-{digest}.lock", label=self.target.uri)
 
     def manifest(self) -> Manifest | None:
         meta = read_meta(self.client)
@@ -180,7 +190,7 @@ class MilvusStore:
                      for r in stored_documents(self.client)}
         return Manifest(
             built_with=BuiltWith(model.get("name", ""), model.get("fingerprint", ""), dimension,
-                                 meta.get("chunker", {})),
+                                 meta.get("chunker", {}), str(model.get("precision", "fp32"))),
             documents=documents, chunks=int(meta.get("counts", {}).get("chunks", 0)),
             readable=meta.get("format_version") == FORMAT_VERSION and vector_dimension(self.client) == dimension)
 
@@ -209,7 +219,8 @@ class MilvusStore:
         ensure_dense_index(client, wanted)
         b = update.built_with
         meta = {"format_version": FORMAT_VERSION,
-                "model": {"name": b.model, "fingerprint": b.fingerprint, "dimension": b.dimension},
+                "model": {"name": b.model, "fingerprint": b.fingerprint, "dimension": b.dimension,
+                          "precision": b.precision},
                 "chunker": dict(b.chunker), "index": wanted,
                 "counts": {"documents": len(update.documents), "chunks": total},
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
