@@ -16,7 +16,7 @@ BINARY_PROBE_BYTES = 8000
 
 class Unusable(ValueError):
     """The file is there but cannot be indexed; the message says why in a few words, e.g.
-    "no text layer: OCR is not supported". The build warns with it and goes on."""
+    "encrypted: it needs a password, which is not supported". The build warns with it and goes on."""
 
 
 class BinaryFile(ValueError):
