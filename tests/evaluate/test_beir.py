@@ -106,10 +106,10 @@ def test_beir_eval_on_a_seeds_fixture(tmp_path, monkeypatch):
     cache = tmp_path / "cache"
     monkeypatch.chdir(tmp_path)  # the default index, if anything touched it, would appear here
 
-    def run() -> dict:
+    def run(*argv: str) -> dict:
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
-            assert main(["eval", "--beir", str(dataset), "--cache-dir", str(cache), "--json"]) == 0
+            assert main(["eval", *(argv or ("--beir", str(dataset), "--cache-dir", str(cache))), "--json"]) == 0
         return json.loads(out.getvalue())
 
     first = run()
@@ -125,6 +125,40 @@ def test_beir_eval_on_a_seeds_fixture(tmp_path, monkeypatch):
     # bm25 0.916, dense 0.891 (with RRF fusion hybrid was 0.933; before dense candidates were
     # re-ranked by their best sentence, it trailed bm25 by 0.003).
     assert rows["hybrid"]["ndcg@10"] >= max(rows["bm25"]["ndcg@10"], rows["dense"]["ndcg@10"])
-    second = run()  # cached: nothing is embedded again, the figures are the same
+    second = run("--beir", str(dataset), "--cache-dir", str(cache), "--run-out", str(tmp_path / "runs"),
+                 "--baseline", "bm25")  # cached: nothing is embedded again, the figures are the same
     assert not second["index_written"]
     assert second["retrievers"]["bm25"]["ndcg@10"] == pytest.approx(rows["bm25"]["ndcg@10"])
+    assert second["significance"]["baseline"] == "bm25" and set(second["significance"]["tests"]) == {"hybrid", "dense"}
+    # The TREC runs it wrote, scored without the index: the same figures and p-values.
+    assert len(second["run_files"]) == 6
+    files = [str(tmp_path / "runs" / "seedlines" / "doc" / f"{n}.trec") for n in ("hybrid", "dense", "bm25")]
+    scored = run("--runs", *files, "--qrels", str(dataset / "qrels" / "test.tsv"), "--baseline", "bm25")
+    for name, row in second["retrievers"].items():
+        for metric in ("ndcg@10", "recall@100", "mrr@10"):
+            assert scored["runs"][name][metric] == pytest.approx(row[metric])
+    for name, tests in second["significance"]["tests"].items():
+        for metric, t in tests.items():
+            again = scored["significance"]["tests"][name][metric]
+            assert again["fisher_p"] == t["fisher_p"] and again["student_p"] == pytest.approx(t["student_p"])
+
+
+
+@pytest.mark.slow
+@pytest.mark.eval
+def test_several_beir_datasets_make_one_table(tmp_path, monkeypatch):
+    """A folder of BEIR folders: each dataset a row, the retrievers as columns, and the average."""
+    from rag.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    write_beir(tmp_path / "all" / "ferries", {"d1": "The ferry runs on Sundays.", "d2": "The bus runs daily."},
+               {"q1": "when does the ferry run", "q2": "how often does the bus go"}, {"q1": ["d1"], "q2": ["d2"]})
+    write_beir(tmp_path / "all" / "zoo", {"z1": "Lions sleep all day.", "z2": "The zoo opens at ten."},
+               {"q1": "when do lions sleep"}, {"q1": ["z1"]})
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["eval", "--beir", str(tmp_path / "all"), "--cache-dir", str(tmp_path / "cache")]) == 0
+    lines = out.getvalue().splitlines()
+    assert lines[0].split() == ["dataset", "queries", "hybrid", "dense", "bm25"]
+    assert lines[1].split()[:2] == ["ferries", "2"] and lines[2].split()[:2] == ["zoo", "1"]
+    assert lines[3].split()[:2] == ["average", "3"]

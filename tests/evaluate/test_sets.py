@@ -178,9 +178,15 @@ def test_rag_eval_end_to_end_on_the_seeds(tmp_path):
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         assert main(["eval", "--index-dir", str(index), "--set", str(small), "--retriever", "all", "-k", "5",
-                     "--json", "--report", str(report)]) == 0
+                     "--json", "--report", str(report), "--baseline", "bm25", "--run-out", str(tmp_path / "runs")]) == 0
     figures = json.loads(out.getvalue())
     assert set(figures["retrievers"]) == {"hybrid", "dense", "bm25"}
+    # Significance against the named baseline, in the JSON and the report; TREC runs and the set's qrels.
+    assert figures["significance"]["baseline"] == "bm25"
+    assert set(figures["significance"]["tests"]) == {"hybrid", "dense"}
+    assert "## Is the difference real?" in report.read_text() and "worst first" in report.read_text()
+    assert len(figures["run_files"]) == 7 and (tmp_path / "runs" / "set" / "passage" / "dense.trec").is_file()
+    assert (tmp_path / "runs" / "set" / "qrels.doc.txt").read_text().count("\n") == 6
     for row in figures["retrievers"].values():
         assert 0.0 <= row["recall@1"] <= row["recall@5"] <= 1.0
         assert row["latency_p50_ms"] > 0
