@@ -1,4 +1,4 @@
-"""Answer metrics in the style of the SQuAD evaluation script: normalise, then exact match and
+"""How two answers compare, in the style of the SQuAD evaluation script: normalise, then exact match and
 token F1, each taken as the best over the acceptable gold answers.
 
 Normalisation: lower case, drop punctuation, drop the articles a/an/the, collapse whitespace.

@@ -1,16 +1,11 @@
-"""What a word is, in one place: the lexical index, the rules answerer and the web page's
-highlighting all tokenise through this module.
+"""What a word is, in one place: the lexical index and the web page's highlighting both tokenise
+through this module.
 
 One pattern (``WORD``: two or more word characters) and one normaliser (lower case, stopwords out,
 Snowball stem) give the two views of the index's words:
 - ``tokenize(text)``: index terms, for documents and questions alike (BM25);
 - ``words(text)`` with ``term(word)``: the same words with their offsets, so a page can mark every
-  word whose term the question has.
-
-The rules answerer reads finer tokens (``pieces``): punctuation marks, "U.S.", "1,200" and "won’t"
-are tokens too. That is a different cut on purpose, so it is a second pattern; it is not derived
-from ``WORD`` because BM25 indexes already on disk hold ``WORD``'s terms, and a query must be cut
-exactly as its index was. Its words are stemmed by the same stemmer (``stem``)."""
+  word whose term the question has."""
 
 from __future__ import annotations
 
@@ -26,17 +21,6 @@ WORD = re.compile(r"(?u)\b\w\w+\b")
 STOPWORDS = frozenset(STOPWORDS_EN) | frozenset(
     "how many much did does do what which who whom whose when where why is are was were".split()
 )
-
-# Dotted acronyms ("U.S."), numbers with thousands separators, words with inner hyphens or
-# apostrophes ("won’t"), a possessive "’s" on its own, then any other non-space character.
-PIECE = re.compile(
-    r"(?:[A-Za-z]\.){2,}"
-    r"|\d{1,3}(?:,\d{3})+(?:\.\d+)?(?:-[^\W_]+)*"
-    r"|[^\W_]+(?:-[^\W_]+)*(?:[’'](?![sS]\b)[^\W_]+)*"
-    r"|[’'][sS]\b"
-    r"|[^\w\s]"
-)
-
 
 @lru_cache(maxsize=1)
 def _stemmer() -> "Stemmer.Stemmer":
@@ -64,8 +48,3 @@ def term(word: str) -> str | None:
     """The index term of one word of ``words`` (what ``tokenize`` makes of it); None for a stopword."""
     found = tokenize(word)
     return found[0] if found else None
-
-
-def pieces(text: str) -> Iterator[re.Match[str]]:
-    """The rules answerer's tokens, as matches: words, numbers, acronyms and single punctuation marks."""
-    return PIECE.finditer(text)

@@ -21,7 +21,7 @@ def main() -> None:
     import numpy as np
 
     from rag.answer.reader import Reader
-    from rag.evaluate.metrics import best_over_gold, exact_match, f1
+    from rag.matching import best_over_gold, exact_match, f1
     from rag.settings import Settings
     from rag.train.data import load_split
     from rag.train.validate import as_passages, halves

@@ -32,7 +32,7 @@ def main() -> None:
 
     from rag.answer.reader import Reader
     from rag.assistant import Assistant
-    from rag.evaluate.metrics import best_over_gold, exact_match, f1
+    from rag.matching import best_over_gold, exact_match, f1
     from rag.evaluate.sets import load_eval_set
     from rag.settings import Settings
 
@@ -46,7 +46,7 @@ def main() -> None:
     p.add_argument("--limit", type=int, default=0, help="the first N questions only")
     args = p.parse_args()
 
-    settings = Settings.from_env(index_dir=args.index_dir, answerer="rules")
+    settings = Settings.from_env(index_dir=args.index_dir)
     assistant = Assistant.load(args.index_dir, settings, answer=False)  # retrieval only; the variants read
     questions = [q for path in args.sets for q in load_eval_set(path)]
     if args.limit:

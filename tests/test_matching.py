@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rag.evaluate.metrics import best_over_gold, exact_match, f1, normalize_answer
+from rag.matching import best_over_gold, exact_match, f1, normalize_answer
 
 
 @pytest.mark.parametrize("raw,expected", [

@@ -1,5 +1,5 @@
-"""rag.tokens, the one tokenising module: index terms, the same words with offsets, and the rules
-answerer's finer pieces, all through one stemmer and one stopword list."""
+"""rag.tokens, the one tokenising module: index terms and the same words with offsets, through one
+stemmer and one stopword list."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import string
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rag.tokens import STOPWORDS, pieces, stem, term, tokenize, words
+from rag.tokens import STOPWORDS, stem, term, tokenize, words
 
 
 def test_index_terms_are_stemmed_content_words():
@@ -31,11 +31,6 @@ def test_the_offset_view_is_the_index_view():
 @given(st.text(alphabet=string.ascii_letters + string.digits + " .,;’'-_é", max_size=60))
 def test_words_with_their_terms_give_the_index_terms(text):
     assert [t for m in words(text) if (t := term(m.group(0)))] == tokenize(text)
-
-
-def test_pieces_keep_what_the_answerer_reads_as_one_token():
-    assert [m.group(0) for m in pieces("U.S. officials said 1,200 drones won’t fly; Russia’s air-force did.")] == \
-        ["U.S.", "officials", "said", "1,200", "drones", "won’t", "fly", ";", "Russia", "’s", "air-force", "did", "."]
 
 
 def test_one_stemmer_and_one_stopword_list():

@@ -1,5 +1,5 @@
-"""What the answer stage promises the assistant, whichever answerer the settings choose (the trained
-reader, or the rules): answers for a batch of questions, each with the passages it may read."""
+"""What the answer stage promises the assistant (the trained reader, or a test's fake): answers for a
+batch of questions, each with the passages it may read."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ Read = tuple[Answer | None, list[Answer]]
 
 @runtime_checkable
 class Answerer(Protocol):
-    # "reader" or "rules": which bench target applies, and what the eval report shows.
+    # What the eval report shows ("reader").
     kind: str
-    # Whether answering needs the question's vector (the rules score sentences by cosine; the reader
-    # reads tokens), so a BM25-only question can skip embedding.
+    # Whether answering needs the question's vector (the no-answer decision reads the passages' sentence
+    # cosines), so a BM25-only question can skip embedding when it does not.
     needs_question_vector: bool
     # How many of the top passages it reads when the settings leave answer_passages unset: a measured
     # choice per answerer (reading more costs time and can let a wrong passage win).

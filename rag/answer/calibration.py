@@ -68,3 +68,19 @@ def choose_threshold(probs: np.ndarray, answer_scores: np.ndarray, has_answer: n
         if v > best_v + 1e-12:
             best_t, best_v = float(t), float(v)
     return best_t
+
+
+def choose_threshold_one_se(probs: np.ndarray, answer_scores: np.ndarray, has_answer: np.ndarray) -> float:
+    """``choose_threshold``'s score, with the one-standard-error rule: the lowest threshold whose mean
+    score lies within one standard error of the best one's. Thresholds whose scores differ by less than
+    that are not told apart by the split, and of those the one that answers most is taken: leaving a
+    user without the answer the documents hold is the failure users meet most (issue 22)."""
+    probs = np.asarray(probs, dtype=float)
+    answer_scores = np.asarray(answer_scores, dtype=float)
+    abstain = (~np.asarray(has_answer, dtype=bool)).astype(float)
+    candidates = np.unique(np.concatenate([[0.0], probs, [1.0 + 1e-9]]))
+    per_question = [np.where(probs >= t, answer_scores, abstain) for t in candidates]
+    means = np.array([v.mean() for v in per_question])
+    best = int(np.argmax(means))
+    se = float(per_question[best].std(ddof=1) / np.sqrt(len(probs))) if len(probs) > 1 else 0.0
+    return float(candidates[int(np.flatnonzero(means >= means[best] - se)[0])])

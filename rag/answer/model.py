@@ -33,6 +33,9 @@ class ReaderConfig:
     calibration: dict[str, float] = field(default_factory=lambda: {"scale": 1.0, "bias": 0.0})
     # Answers whose calibrated probability is below this become "no answer"; chosen on the validation split.
     threshold: float = 0.5
+    # The answer decision over both stages' features (rag/answer/decision.py), fitted on a validation run
+    # that looks like use (`rag train-reader --fit-decision`); empty: the margin calibration above decides.
+    decision: dict = field(default_factory=dict)
     # Provenance for the model card: data, recipe, figures.
     training: dict = field(default_factory=dict)
 

@@ -5,16 +5,17 @@ Construction is cheap; ``warm_up()`` loads the model (the first ``answer`` does 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import UserError
-from ..evaluate.metrics import normalize_answer
+from ..matching import normalize_answer
 from ..records import Answer, Passage
 from ..warm import WarmUp
 from ..ingest.sentences import sentence_spans
 from .calibration import sigmoid
+from .decision import Decision, candidate_features
 from .decode import Span
 
 if TYPE_CHECKING:
@@ -24,8 +25,8 @@ MAX_ALTERNATIVES = 3
 # Spans kept per passage before the answer and its alternatives are chosen.
 SPANS_PER_PASSAGE = 5
 
-FIX_READER = ("train one with `rag train-reader` (or point RAG_READER at a trained reader), answer with the "
-              "rules (RAG_ANSWERER=rules), or ask with --no-answer for passages only")
+FIX_READER = ("train one with `rag train-reader` (or point RAG_READER at a trained reader), "
+              "or ask with --no-answer for passages only")
 
 
 class ReaderUnavailable(UserError):
@@ -42,8 +43,9 @@ class Found:
     text: str
     logit: float       # start + end logit of the span
     null_logit: float  # its window's no-answer logit
-    probability: float
+    probability: float  # the margin's calibrated probability (ReaderConfig.calibration)
     sentence: tuple[int, int]
+    passage: int = 0  # which of the question's passages it was read from (0: the first)
 
     @property
     def margin(self) -> float:
@@ -54,7 +56,8 @@ class Reader(WarmUp):
     """The trained span reader as an ``Answerer`` (rag/answer/base.py)."""
 
     kind = "reader"
-    needs_question_vector = False
+    # The decision reads the passages' sentence cosines to the question (rag/answer/decision.py).
+    needs_question_vector = True
     # Three passages read as well as five on the development sets, in 60% of the time
     # (scripts/reader_variants.py; README, "The reader").
     passages = 3
@@ -70,6 +73,7 @@ class Reader(WarmUp):
         self._bf16 = False
         self._tokenizer = None
         self.config = None
+        self.decision: Decision | None = None
 
     @classmethod
     def loaded(cls, settings: "Settings") -> "Reader":
@@ -89,6 +93,16 @@ class Reader(WarmUp):
         reader._ready(copy.deepcopy(model), tokenizer, config)
         return reader
 
+    def without_decision(self) -> "Reader":
+        """The same loaded model deciding by its own margin calibration: for reading a gold paragraph
+        alone, where the answer decision's retrieval features mean nothing."""
+        import copy
+
+        self.warm_up()
+        plain = copy.copy(self)
+        plain.decision = None
+        return plain
+
     @property
     def number_format(self) -> str:
         """"bf16" or "fp32": what reading computes in (rag/answer/precision.py)."""
@@ -97,8 +111,12 @@ class Reader(WarmUp):
 
     @property
     def threshold(self) -> float:
+        """Under this an answer's score means "no answer": the setting, else the decision's, else the
+        margin calibration's."""
         self.warm_up()
-        return self.config.threshold if self._threshold is None else self._threshold
+        if self._threshold is not None:
+            return self._threshold
+        return self.decision.threshold if self.decision is not None else self.config.threshold
 
     def _load(self) -> None:
         # torch comes in here, not at import: `rag ask --no-answer` and `rag --help` never need it.
@@ -117,6 +135,7 @@ class Reader(WarmUp):
         from .precision import use_bf16
 
         self._tokenizer, self.config = tokenizer, config
+        self.decision = Decision.from_dict(config.decision) if config.decision else None
         self._bf16 = use_bf16(self.precision, next(model.parameters()).device)
         if self._bf16:
             import torch
@@ -132,38 +151,49 @@ class Reader(WarmUp):
 
     def answer_many(self, items: list[tuple[str, list[Passage]]]) -> list[tuple[Answer | None, list[Answer]]]:
         """Every question with its passages, read in one batched pass over all their windows."""
-        return [self._choose(found) for found in self.read(items)]
+        return [self._choose(self.scored(q, passages, found)) for (q, passages), found in zip(items, self.read(items))]
+
+    def scored(self, question: str, passages: list[Passage], found: list[Found]) -> list[Found]:
+        """The candidates, best margin first; the first (the answer) scored by the decision's probability
+        that it is right. The decision was fitted on answers, not on alternatives, so these keep the
+        margin's calibrated probability (and are held to its threshold: ``_choose``)."""
+        if self.decision is None or not found:
+            return found
+        p = self.decision.probabilities(candidate_features(question, passages, found)[:1])[0]
+        return [replace(found[0], probability=float(p)), *found[1:]]
 
     def read(self, items: list[tuple[str, list[Passage]]]) -> list[list[Found]]:
-        """Each question's candidate spans, one per document span, most probable first."""
+        """Each question's candidate spans, one per document span, best margin first."""
         from .reading import read_pairs
 
         self.warm_up()
         questions, contexts, owners = [], [], []
         for i, (question, passages) in enumerate(items):
-            for p in passages:
+            for n, p in enumerate(passages):
                 questions.append(question)
                 contexts.append(p.chunk.text)
-                owners.append((i, p))
+                owners.append((i, n, p))
         spans = read_pairs(self._model, self._tokenizer, self.config, questions, contexts, top=SPANS_PER_PASSAGE,
                            batch_size=self.batch_size, bf16=self._bf16) if questions else []
         found: list[list[Found]] = [[] for _ in items]
-        for (i, passage), pair_spans in zip(owners, spans):
-            found[i].extend(self._place(passage, s) for s in pair_spans)
+        for (i, n, passage), pair_spans in zip(owners, spans):
+            found[i].extend(self._place(passage, n, s) for s in pair_spans)
         return [_distinct(f) for f in found]
 
-    def _place(self, passage: Passage, span: Span) -> Found:
+    def _place(self, passage: Passage, n: int, span: Span) -> Found:
         chunk = passage.chunk
         sentence = _sentence_around(chunk.text, span.start, span.end)
         cal = self.config.calibration
         probability = float(sigmoid(cal["scale"] * span.margin + cal["bias"]))
         return Found(chunk.doc_id, chunk.start + span.start, chunk.start + span.end, chunk.text[span.start:span.end],
-                     span.logit, span.null_logit, probability, (chunk.start + sentence[0], chunk.start + sentence[1]))
+                     span.logit, span.null_logit, probability, (chunk.start + sentence[0], chunk.start + sentence[1]), n)
 
     def _choose(self, ranked: list[Found]) -> tuple[Answer | None, list[Answer]]:
         threshold = self.threshold
         if not ranked or ranked[0].probability < threshold:
             return None, []
+        # Alternatives carry the margin's probability: with a decision, the margin's own threshold applies.
+        floor = self.config.threshold if self.decision is not None and self._threshold is None else threshold
         best = ranked[0]
         # Alternatives: other answers (different words, not part of the best span), each counted once,
         # best-supported first: the summed probability of every passage that gives it.
@@ -172,8 +202,10 @@ class Reader(WarmUp):
         best_key = normalize_answer(best.text)
         for f in ranked[1:]:
             key = normalize_answer(f.text)
-            if not key or key == best_key or f.probability < threshold or _overlaps(f, best):
+            if not key or key == best_key or f.probability < floor or _overlaps(f, best):
                 continue
+            if len(sentence_spans(f.text)) > 1:
+                continue  # a span running over a sentence's end is the reader overreaching, not another answer
             support[key] = support.get(key, 0.0) + f.probability
             first.setdefault(key, f)
         alternatives = sorted(first, key=lambda k: -support[k])[:MAX_ALTERNATIVES]

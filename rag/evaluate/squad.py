@@ -2,12 +2,13 @@
 
 Two modes:
 - ``reader``: each question with its gold paragraph as the only passage, read in batches through
-  ``Reader.answer_many`` (the call the assistant makes), so the figures are the reader's alone.
+  ``Reader.answer_many`` (the call the assistant makes), deciding by the reader's own margin
+  calibration (there is no retrieval for the answer decision to weigh), so the figures are the reader's alone.
 - ``e2e``: every distinct paragraph of the file becomes one document of an index kept under a cache
   folder (re-embedded only when the file changes, as for `rag eval --beir`); the questions go through
   ``Assistant.ask_many`` (retrieval, then reading), so retrieval misses count too.
 
-EM and F1 follow SQuAD 2.0 (rag.evaluate.metrics): an unanswerable question scores 1 only for a null answer."""
+EM and F1 follow SQuAD 2.0 (rag.matching): an unanswerable question scores 1 only for a null answer."""
 
 from __future__ import annotations
 
@@ -26,11 +27,11 @@ from typing import Any, Protocol
 
 from ..errors import UserError
 from .sets import percentile, public_figures
-from .metrics import best_over_gold, exact_match, f1
+from ..matching import best_over_gold, exact_match, f1
 from ..records import Answer, Chunk, Passage, Result
 from ..settings import RETRIEVERS, Settings
 from ..tables import cell, text_table
-from ..train.data import QAExample, load_squad
+from ..squad_format import QAExample, load_squad
 
 MODES = ("reader", "e2e")
 SAMPLE_SEED = 0  # --limit draws the same questions every run, so runs compare
@@ -236,10 +237,13 @@ def run_cli(args: argparse.Namespace, settings: Settings) -> int:
         "unanswerable": sum(not e.answers for e in examples),
         "limit": getattr(args, "limit", None), "seed": SAMPLE_SEED,
         "reader": str(settings.reader), "threshold": getattr(reader, "threshold", None),
+        "reader_alone_threshold": getattr(getattr(reader, "config", None), "threshold", None),
     }
     rows: dict[str, ModeFigures] = {}
     if "reader" in modes:
-        rows["reader"] = evaluate_reader(reader, examples, progress=progress)
+        # The gold paragraph alone has no retrieval to speak of: the reader decides by its own margin.
+        alone = reader.without_decision() if hasattr(reader, "without_decision") else reader
+        rows["reader"] = evaluate_reader(alone, examples, progress=progress)
     if "e2e" in modes:
         from ..assistant import Assistant
         from ..index.build import build_index
@@ -264,7 +268,8 @@ def run_cli(args: argparse.Namespace, settings: Settings) -> int:
     print(format_table(rows))
     print(f"\n{path.name}: {figures['questions']} of {figures['questions_in_file']} questions "
           f"({figures['answerable']} answerable, {figures['unanswerable']} unanswerable; seed {SAMPLE_SEED}); "
-          f"reader {figures['reader']}, threshold {cell(figures['threshold'])}; percentages; total "
+          f"reader {figures['reader']}, threshold {cell(figures['threshold'])} (reader alone: its margin's "
+          f"{cell(figures['reader_alone_threshold'])}); percentages; total "
           f"{figures['seconds']:.1f}s")
     if "e2e" in rows:
         print(f"e2e: {figures['documents']} paragraphs, {figures['chunks']} chunks, {retriever}, k={figures['k']}, "

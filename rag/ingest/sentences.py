@@ -1,5 +1,7 @@
 """Sentence boundaries as character offsets. Rules, not a model: fast, and good enough for news
-and documentation prose. Lines are always boundaries (headlines, list items)."""
+and documentation prose. A line break is a boundary (headlines, list items) unless the next line
+starts with a lowercase letter: then the line was wrapped inside a sentence (hard-wrapped text, a
+PDF's lines), and the sentence runs on across it."""
 
 from __future__ import annotations
 
@@ -33,9 +35,8 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     whitespace, in order, non-overlapping; every non-space character lies in exactly one."""
     end = len(text) if end is None else end
     spans: list[tuple[int, int]] = []
-    for line in _LINE.finditer(text, start, end):
-        line_text = line.group(0)
-        base = line.start()
+    for base, stop in _runs(text, start, end):
+        line_text = text[base:stop]
         cut = 0
         for m in _END.finditer(line_text):
             if line_text[m.start()] == "." and m.end() - m.start() == 1 and _is_abbreviation(line_text, m.start()):
@@ -48,6 +49,18 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
             cut = m.end()
         _append_trimmed(spans, text, base + cut, base + len(line_text))
     return spans
+
+
+def _runs(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Lines, with each line that starts lowercase joined to the one before: (start, end) offsets."""
+    runs: list[tuple[int, int]] = []
+    for line in _LINE.finditer(text, start, end):
+        first = line.group(0).lstrip()
+        if runs and first[:1].islower() and "\n\n" not in text[runs[-1][1]:line.start() + 1]:
+            runs[-1] = (runs[-1][0], line.end())
+        else:
+            runs.append((line.start(), line.end()))
+    return runs
 
 
 def _append_trimmed(spans: list[tuple[int, int]], text: str, s: int, e: int) -> None:

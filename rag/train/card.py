@@ -16,6 +16,7 @@ SOURCES = {
     "fairytaleqa-train": ("FairytaleQA train, answers verbatim in the section", "Apache-2.0"),
     "fairytaleqa-val": ("FairytaleQA val, same filter", "Apache-2.0"),
     "covidqa": ("COVID-QA (deepset), 2020-04-23 release", "Apache-2.0"),
+    "qamr": ("QAMR (uwnlp/qamr), Wikipedia sentences, paragraphs rebuilt (rag/train/qamr.py)", "MIT"),
 }
 
 
@@ -119,6 +120,7 @@ def render(config: ReaderConfig, weights_bytes: int) -> str:
         lines += [f"| {s} | {f['questions']} | {f['exact_match']:.1f} | {f['f1']:.1f} |"
                   for s, f in v["gold"]["by_source"].items()]
         lines += ["", f"Expected calibration error on the report half (distractors): {v['ece']:.3f}.", ""]
+    lines += _decision_lines(config.decision)
     lines += [
         "## Limits",
         "",
@@ -130,6 +132,37 @@ def render(config: ReaderConfig, weights_bytes: int) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _decision_lines(decision: dict) -> list[str]:
+    """The answer decision (rag/answer/decision.py): how it was fitted and its report-half figures."""
+    fitted = decision.get("fitted", {}) if decision else {}
+    if not fitted:
+        return []
+    lines = [
+        "## Answer decision",
+        "",
+        "Whether the reader's answer (its best-margin span) is given, and its score, is decided by a logistic model over "
+        f"{len(decision['features'])} features of both stages ({', '.join(decision['features'])}), fitted with "
+        "`rag train-reader --fit-decision` on a validation run that looks like use: "
+        f"{fitted.get('run')}; every question retrieved and read by the product. It was fitted on "
+        f"{fitted.get('fit_questions')} questions (L2 {fitted.get('l2')}, chosen by article-grouped "
+        f"cross-validation there); threshold {decision['threshold']:.3f} (the mean score, an abstention counting "
+        "as right on a question whose answer is not in the index: the lowest threshold within one standard error "
+        "of the best). Figures on the other half "
+        f"({fitted.get('report_questions')} questions: {fitted.get('report_kinds')}), percent:",
+        "",
+        "| on the report half | answerable F1 | EM | answerable null | F1 answered | absent abstained "
+        "| SQuAD 2.0 unanswerable abstained | score | threshold |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, f in fitted.get("report", {}).items():
+        lines.append(f"| {name} | {f['answerable_f1']:.1f} | {f['answerable_em']:.1f} | {f['answerable_null']:.1f} "
+                     f"| {f['answered_f1']:.1f} | {f['absent_abstained']:.1f} | {f['unanswerable_abstained']:.1f} "
+                     f"| {f['score']:.1f} | {f['threshold']:.3f} |")
+    lines += ["", f"Expected calibration error of the chosen answers on the report half: {fitted.get('ece', 0):.3f} "
+              f"(the margin calibration's: {fitted.get('ece_margin', 0):.3f}).", ""]
+    return lines
 
 
 def write_card(reader_dir: Path) -> Path:

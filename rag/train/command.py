@@ -66,6 +66,13 @@ def run(data_dir: Path, out_dir: Path, work_dir: Path, recipe: Recipe, base_dir:
 
         random.Random(recipe.seed).shuffle(train_set)
         train_set = train_set[:recipe.max_examples]
+    if recipe.qamr:
+        import random
+
+        from .qamr import load_qamr
+
+        qamr = load_qamr(data_dir / "qamr")
+        train_set = train_set + random.Random(recipe.seed).sample(qamr, min(recipe.qamr, len(qamr)))
     if max_validation:
         import random
 
@@ -88,7 +95,8 @@ def run(data_dir: Path, out_dir: Path, work_dir: Path, recipe: Recipe, base_dir:
     v = validate(Reader.from_model(model, tokenizer, config), validation_set)
     log(f"validation ({time.time() - t:.0f} s) {json.dumps(asdict(v))}")
     config.training = {
-        "recipe": asdict(recipe), "train_files": list(TRAIN_FILES), "validation_files": list(VALIDATION_FILES),
+        "recipe": asdict(recipe), "train_files": list(TRAIN_FILES) + (["qamr"] if recipe.qamr else []),
+        "validation_files": list(VALIDATION_FILES),
         "train_questions": len(train_set), "train_windows": len(windows), "device": _describe(device),
         "train_minutes": round(train_seconds / 60, 1), "validation": asdict(v), **earlier,
     }
@@ -134,10 +142,17 @@ def run_from_args(args) -> int:
     if not args.data.is_dir():
         raise UserError(f"no training data at {args.data}: point --data at a folder of SQuAD 2.0-format files")
     if args.export_validation:
-        from .data import write_squad
+        from ..squad_format import write_squad
 
         write_squad(load_split(args.data)[1], args.export_validation)
         print(f"wrote the validation split to {args.export_validation}")
+        return 0
+    if args.fit_decision:
+        from ..settings import Settings
+        from .decide import run as fit_decision
+
+        fit_decision(args.data, args.out, Path(default_model()), Settings.from_env(), args.use_run_cache,
+                     limit=args.max_validation)
         return 0
     if args.validate_only:
         revalidate(args.data, args.out, Path(default_model()), args.max_validation, recipe.seed)

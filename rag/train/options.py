@@ -22,6 +22,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto", help="auto (a GPU when present), cpu or cuda")
     p.add_argument("--validate-only", action="store_true",
                    help="re-validate and re-calibrate the reader in --out without training")
+    p.add_argument("--fit-decision", action="store_true",
+                   help="fit the answer decision of the reader in --out on a validation run that looks like use "
+                        "(retrieved passages, distractor articles, articles left out of the index) and write it "
+                        "into its reader.json; no training")
+    p.add_argument("--use-run-cache", type=Path, default=Path(".cache/use-run"),
+                   help="where --fit-decision keeps its index and the reader's candidates")
     p.add_argument("--export-validation", type=Path, default=None, metavar="FILE",
                    help="write the validation split as a SQuAD 2.0 file (for rag eval --squad) and stop")
     p.add_argument("--max-validation", type=int, default=0, help="validate on a sample of this many questions")

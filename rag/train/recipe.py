@@ -25,3 +25,5 @@ class Recipe:
     seed: int = 13
     # Caps on the data, for quick runs (0 = all).
     max_examples: int = 0
+    # QAMR questions (rag/train/qamr.py; data_dir/qamr) added to the training questions, drawn with the seed.
+    qamr: int = 0

@@ -17,9 +17,9 @@ import numpy as np
 
 from ..answer.calibration import MARGIN_RANGE, choose_threshold, expected_calibration_error, fit_platt, reliability, sigmoid
 from ..answer.reader import Reader
-from ..evaluate.metrics import best_over_gold, exact_match, f1
+from ..matching import best_over_gold, exact_match, f1
 from ..records import Chunk, Passage
-from .data import QAExample
+from ..squad_format import QAExample
 
 DISTRACTORS = 4
 

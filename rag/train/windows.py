@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from tokenizers import Tokenizer
 
 from ..answer.windows import Window, answer_tokens, make_windows
-from .data import QAExample
+from ..squad_format import QAExample
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from rag.answer.calibration import choose_threshold, expected_calibration_error, fit_platt, reliability, sigmoid
+from rag.answer.calibration import (choose_threshold, choose_threshold_one_se, expected_calibration_error, fit_platt,
+                                    reliability, sigmoid)
 from rag.answer.decode import best_spans
 from rag.answer.windows import Window
 
@@ -67,3 +68,24 @@ def test_threshold_trades_wrong_answers_against_missed_ones():
     has = np.array([True, True, True, False, False])
     t = choose_threshold(probs, f1, has)
     assert 0.3 < t <= 0.7
+
+
+def test_the_one_standard_error_rule_answers_more_when_scores_are_within_noise():
+    rng = np.random.default_rng(0)
+    n = 400
+    probs = rng.random(n)
+    has = rng.random(n) < 0.5
+    # Answers are right a little more often when probable, so the best threshold is high but barely better.
+    f1 = (rng.random(n) < 0.45 + 0.1 * probs).astype(float) * has
+    best = choose_threshold(probs, f1, has)
+    lenient = choose_threshold_one_se(probs, f1, has)
+    assert lenient <= best
+
+    def score(t: float) -> float:
+        return float(np.where(probs >= t, f1, ~has).mean())
+
+    se = np.where(probs >= best, f1, ~has).std(ddof=1) / np.sqrt(n)
+    assert score(lenient) >= score(best) - se
+    # Clear-cut data leaves no room: both rules agree.
+    clear_p, clear_f1, clear_has = np.array([0.9, 0.8, 0.2, 0.1]), np.array([1.0, 1.0, 0.0, 0.0]), np.array([1, 1, 0, 0], bool)
+    assert choose_threshold_one_se(clear_p, clear_f1, clear_has) > 0.2

@@ -40,6 +40,9 @@ def test_every_answer_is_a_verbatim_span_of_its_document_inside_its_sentence(fol
         assert a.sentence_start <= a.start < a.end <= a.sentence_end
         assert 0.0 <= a.score <= 1.0
     assert len({a.text.lower() for a in [answer, *alternatives]}) == 1 + len(alternatives)
+    from rag.ingest.sentences import sentence_spans
+
+    assert all(len(sentence_spans(a.text)) == 1 for a in alternatives)  # none runs over a sentence's end
     assert all(not (a.start < answer.end and answer.start < a.end) for a in alternatives)
 
 
@@ -108,3 +111,12 @@ def test_a_passage_longer_than_the_window_is_read_whole(folders):
     windows = make_windows(reader._tokenizer, ["Where was the treaty signed?"], [long_doc],
                            reader.config.max_length, reader.config.stride)
     assert len(windows) > 3 and max(int(w.offsets[:, 1].max()) for w in windows) == len(long_doc)
+
+
+def test_the_answer_sentence_is_whole_where_a_line_wraps_it(folders):
+    from rag.answer.reader import _sentence_around
+
+    text = "Intro line.\nThe tail is at\nthe 99.9th percentile of the distribution. After."
+    start = text.index("99.9th")
+    s, e = _sentence_around(text, start, start + len("99.9th"))
+    assert text[s:e] == "The tail is at\nthe 99.9th percentile of the distribution."

@@ -17,7 +17,7 @@ from rag.records import Answer, Chunk, Passage, Result
 from rag.settings import Settings
 from rag.evaluate.squad import (context_id, evaluate_e2e, evaluate_reader, load_file, sample, score,
                             write_corpus)
-from rag.train.data import QAExample
+from rag.squad_format import QAExample
 
 DENVER = "Super Bowl 50 was won by the Denver Broncos, who beat the Carolina Panthers 24 to 10."
 PARIS = "Paris is the capital and most populous city of France."

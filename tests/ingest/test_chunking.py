@@ -74,3 +74,12 @@ def test_seed_chunks_are_sentence_aligned():
         for c in chunk_document(doc):
             assert c.text == doc.text[c.start:c.end]
             assert re.search(r"[.!?”’\w)]$", c.text)
+
+
+def test_a_sentence_wrapped_across_lines_is_one_sentence():
+    # A hard-wrapped or PDF line break inside a sentence: the next line starts lowercase.
+    text = ("Tail latency matters at\nthe 99.9th percentile of the distribution. Next sentence.\n"
+            "A Headline\nThe body starts here.\n\nlowercase after a blank line.")
+    got = [text[s:e] for s, e in sentence_spans(text)]
+    assert got == ["Tail latency matters at\nthe 99.9th percentile of the distribution.", "Next sentence.",
+                   "A Headline", "The body starts here.", "lowercase after a blank line."]

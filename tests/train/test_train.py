@@ -13,7 +13,7 @@ import torch
 from rag.answer.model import SpanReader, load_reader
 from rag.answer.windows import load_tokenizer
 from rag.settings import default_model
-from rag.train.data import QAExample, load_squad
+from rag.squad_format import QAExample, load_squad
 from rag.train.loop import _tensors, train
 from rag.train.recipe import Recipe
 from rag.train.windows import training_windows
@@ -176,7 +176,7 @@ def test_word_embeddings_stay_frozen_and_are_not_saved(tmp_path, base):
 
 
 def test_write_squad_round_trips(tmp_path):
-    from rag.train.data import write_squad
+    from rag.squad_format import write_squad
 
     examples = _examples()
     write_squad(examples, tmp_path / "v.json.gz")

@@ -87,8 +87,9 @@ def test_any_result_shape_fits_the_schema(answer, pages, alternatives):
 
 
 def test_a_real_answer_from_a_pdf_fits_the_schema(tmp_path, hash_embedder):
-    # Built, retrieved and answered by the real code (the hash embedder stands in for the model).
-    from rag.answer.rules.answerer import RuleAnswerer
+    # Built, retrieved and answered by the real code (the hash embedder stands in for the model, a tiny
+    # untrained reader that always answers for the shipped one).
+    from rag.answer.reader import Reader
     from rag.assistant import Assistant
     from rag.bench.pdf import write_text_pdf
     from rag.index.build import build_index
@@ -100,9 +101,17 @@ def test_a_real_answer_from_a_pdf_fits_the_schema(tmp_path, hash_embedder):
                                                         ["Trump and Putin will meet in Anchorage on Friday."]])
     settings = Settings(model="unused", index_dir=tmp_path / "index")
     build_index([tmp_path / "corpus"], settings, embedder=hash_embedder, progress=False)
-    assistant = Assistant(open_store(settings.index_dir), hash_embedder, settings, RuleAnswerer(settings))
-    data = assistant.ask("Where will Trump and Putin meet?").to_dict()
-    assert data["answer"] is not None and data["answer"]["page"] == 2
+    from tests.reader_fixtures import tiny_base, tiny_reader
+
+    base = tiny_base(tmp_path / "base")
+    tiny_reader(tmp_path / "reader", base)
+    reader = Reader(tmp_path / "reader", base, threshold=0.0)
+    assistant = Assistant(open_store(settings.index_dir), hash_embedder, settings, reader)
+    result = assistant.ask("Where will Trump and Putin meet?", k=2)
+    data = result.to_dict()
+    assert data["answer"] is not None
+    doc = assistant.document(data["answer"]["doc_id"])
+    assert data["answer"]["page"] == doc.page_at(data["answer"]["start"]) and data["answer"]["page"] in (1, 2)
     AskResponse.model_validate(data)
     assert _fields(AskResponse, data, "response") == []
 
