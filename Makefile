@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: setup index run test test-fast test-eval browser eval bench clean
+.PHONY: setup index run test test-fast test-eval browser ocr eval bench clean
 
 setup: $(STAMP)
 
@@ -33,7 +33,13 @@ browser:
 	  { [ "$$(id -u)" = 0 ] && SUDO= || SUDO=sudo; \
 	    $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }
 
-test: setup browser
+# OCR of scanned PDF pages reads with Debian's Tesseract; install it when it is missing.
+ocr:
+	@command -v tesseract >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && SUDO= || SUDO=sudo; \
+	    $$SUDO apt-get update -q && $$SUDO apt-get install -y -q tesseract-ocr; }
+
+test: setup browser ocr
 	$(BIN)/python -m pytest -q
 
 # Neither the real model nor a browser (tests/conftest.py fails a fast test that loads the model).

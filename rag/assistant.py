@@ -19,14 +19,10 @@ from .settings import Settings
 from .validation import check_k, check_question, check_retriever
 
 
-def make_answerer(settings: Settings, embedder: Embedder) -> Answerer:
-    """The answer stage the settings choose, loaded: the rules, or the trained reader (a missing or
-    damaged reader is one clear error here, before any question)."""
-    if settings.answerer == "reader":
-        return Reader.loaded(settings)
-    from .answer.rules.answerer import RuleAnswerer
-
-    return RuleAnswerer(settings, embedder)
+def make_answerer(settings: Settings) -> Answerer:
+    """The answer stage, loaded: the trained reader the settings name (a missing or damaged reader is
+    one clear error here, before any question)."""
+    return Reader.loaded(settings)
 
 
 class Assistant:
@@ -52,14 +48,14 @@ class Assistant:
             settings = settings.with_(index_dir=Path(index_dir))
         store = open_store(settings.index_dir, settings.store)
         info = store.info
-        embedder = Embedder(settings.model, settings.batch_size)
+        embedder = Embedder.from_settings(settings)
         if not info.built_with(embedder.fingerprint, embedder.dimension):
             raise IndexIncompatible(
                 f"the index at {info.location} was built with the model {info.model} "
                 f"(dimension {info.dimension}) but the model in use is {settings.model} "
                 f"(dimension {embedder.dimension}): rebuild it with: {info.rebuild}, "
                 "or set RAG_MODEL to the model it was built with")
-        assistant = cls(store, embedder, settings, make_answerer(settings, embedder) if answer else None)
+        assistant = cls(store, embedder, settings, make_answerer(settings) if answer else None)
         if warm:
             assistant.warm_up()
         return assistant
@@ -122,7 +118,7 @@ class Assistant:
         timings: dict[str, float] = {}
         started = time.perf_counter()
         if vector is None and self._needs_vector(retriever):
-            # BM25 needs no question vector, but the rules score sentences with it.
+            # BM25 needs no question vector; an answerer may (Answerer.needs_question_vector).
             vector = self.embedder.encode_query(question)
             timings["embed"] = time.perf_counter() - started
         passages = self.retriever.search(question, k, retriever, vector=vector, timings=timings)
@@ -151,7 +147,6 @@ class Assistant:
         return self.answerer.passages if self.answerer is not None else 0
 
     def _needs_vector(self, retriever: str) -> bool:
-        # The rules blend each sentence's cosine to the question into its score; the reader needs none.
         return retriever != "bm25" or (self.answerer is not None and self.answerer.needs_question_vector)
 
     # -- live index --------------------------------------------------------------------------

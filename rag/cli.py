@@ -160,8 +160,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"serving on http://{args.host}:{args.port}/  (Ctrl+C to stop)", flush=True)
     # The web package is a shell over this library; uvicorn imports it by name so that rag/
     # itself never imports web/.
+    # proxy_headers off: uvicorn would take X-Forwarded-For from any loopback peer as the client, and
+    # loopback clients may write; the app trusts it only from RAG_TRUSTED_PROXIES (web/uploads.py).
     uvicorn.run("web.app:create_app_from_env", factory=True, host=args.host, port=args.port,
-                log_level="warning", workers=1)
+                log_level="warning", workers=1, proxy_headers=False)
     return 0
 
 
@@ -245,14 +247,31 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="evaluate retrieval and answers on a question set or a BEIR dataset",
                        description="Run the eval set through the same path as `rag ask` and print Recall@k, "
                                    "MRR, nDCG, exact match, F1, abstention and latency.")
-    p.add_argument("--set", dest="eval_set", type=Path, default=Path("eval/questions.jsonl"))
+    p.add_argument("--set", dest="eval_set", type=Path, default=Path("eval/questions.jsonl"),
+                   help="a question set (JSONL), or a judgments file marked in the web page (eval/judgments.jsonl)")
     p.add_argument("--retriever", choices=[*RETRIEVERS, "all"], default="all")
     p.add_argument("-k", type=_positive_int, default=10)
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
-    p.add_argument("--beir", type=Path, default=None, metavar="DIR",
-                   help="evaluate on a BEIR-layout dataset (corpus.jsonl, queries.jsonl, qrels/test.tsv)")
+    p.add_argument("--beir", type=Path, nargs="+", default=None, metavar="DIR",
+                   help="evaluate on BEIR-layout datasets (corpus.jsonl, queries.jsonl, qrels/test.tsv), or folders "
+                        "of them: several give one table, datasets by rows")
+    p.add_argument("--baseline", default=None, metavar="NAME",
+                   help="the retriever (or run) the others are tested against (default: the first)")
+    p.add_argument("--run-out", type=Path, default=None, metavar="DIR",
+                   help="write each retriever's rankings as TREC run files (document and passage level) under DIR")
+    p.add_argument("--qrels", type=Path, default=None, metavar="FILE",
+                   help="TREC (or BEIR) qrels: score --runs files, or with --queries, the index's retrievers")
+    p.add_argument("--queries", type=Path, default=None, metavar="FILE",
+                   help="queries for --qrels: id<TAB>text, or JSONL with _id/id and text/query")
+    p.add_argument("--runs", type=Path, nargs="+", default=None, metavar="RUN",
+                   help="score TREC run files against --qrels (no index needed); the first is the baseline")
+    p.add_argument("--sweep", action="append", default=None, metavar="SETTING=V1,V2,...",
+                   help="evaluate the set for each value of a setting (dense_weight, rrf_k, fusion_depth, "
+                        "rerank_depth, chunk_size, chunk_overlap, answer_passages); repeat for a grid; "
+                        "report eval/sweep.md and its chart")
     p.add_argument("--cache-dir", type=Path, default=None,
-                   help="where BEIR and SQuAD indexes are kept (default .cache/beir, .cache/squad)")
+                   help="where BEIR, SQuAD and sweep indexes are kept (default .cache/beir, .cache/squad, "
+                        ".cache/sweep)")
     p.add_argument("--squad", type=Path, default=None, metavar="FILE",
                    help="evaluate the answer reader on a SQuAD-format file (.json or .json.gz)")
     p.add_argument("--squad-mode", choices=["reader", "e2e", "both"], default="both",
@@ -275,6 +294,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=Path, default=Path("seeds"), help="documents to index and ask (default seeds/)")
     p.add_argument("--set", dest="eval_set", type=Path, default=Path("eval/questions.jsonl"),
                    help="questions to time, cycled (default eval/questions.jsonl)")
+    p.add_argument("--docs", type=Path, default=None, metavar="DIR",
+                   help="also index this folder of real documents (e.g. PDFs): pages/s and chunks/s end to end")
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     common(p)
     p.set_defaults(func=cmd_bench)

@@ -20,6 +20,9 @@ class Document:
     # Each page's (start, end) in ``text``, in order, 1-based page = index + 1; empty for formats
     # without pages (text, markdown, HTML, Word).
     pages: tuple[tuple[int, int], ...] = field(default=(), compare=False, repr=False)
+    # What the loader wants the user told, one line each (e.g. "40 of 64 pages ... not read"); the
+    # loader may run in a worker process, so this travels with the document. Not stored in an index.
+    notes: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     def page_at(self, offset: int) -> int | None:
         """The 1-based page holding the character at ``offset``; None when the format has no pages."""

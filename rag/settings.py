@@ -14,20 +14,22 @@ from .index.store.ann import KINDS as FAISS_INDEXES
 
 RETRIEVERS = ("hybrid", "dense", "bm25")
 FUSIONS = ("convex", "rrf")
-ANSWERERS = ("rules", "reader")
 READER_PRECISIONS = ("auto", "fp32", "bf16")  # what rag/answer/precision.py accepts
+EMBED_PRECISIONS = READER_PRECISIONS  # the same rule (rag/precision.py)
 MAX_QUESTION_CHARS = 1000
 
 # What each field accepts beyond its type: one of a few names, or a number in [lowest, highest]
 # (None: no bound). A field named in neither takes any value of its type (paths, the model, the store URI).
 # Answer scores lie in [0, 1], so an answer threshold above 1 is allowed: it means "never answer".
-CHOICES: dict[str, tuple[str, ...]] = {"retriever": RETRIEVERS, "fusion": FUSIONS, "answerer": ANSWERERS,
-                                       "faiss_index": FAISS_INDEXES, "reader_precision": READER_PRECISIONS}
+CHOICES: dict[str, tuple[str, ...]] = {"retriever": RETRIEVERS, "fusion": FUSIONS,
+                                       "faiss_index": FAISS_INDEXES, "reader_precision": READER_PRECISIONS,
+                                       "embed_precision": EMBED_PRECISIONS}
 BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "chunk_size": (1, None), "chunk_overlap": (0, None), "batch_size": (1, None), "k": (1, None),
     "dense_weight": (0, 1), "rrf_k": (0, None), "fusion_depth": (1, None), "rerank_depth": (0, None),
     "answer_passages": (1, None), "answer_threshold": (0, None), "ann_threshold": (0, None),
     "reload_seconds": (0, None), "upload_max_bytes": (1, None),
+    "max_text_chars": (1, None), "extract_memory_mb": (64, None), "extract_seconds": (0.1, None),
 }
 
 # How a message names a field whose name alone says little.
@@ -59,6 +61,12 @@ class Settings:
     chunk_size: int = 600
     chunk_overlap: int = 150
     batch_size: int = 64
+    # The embedding model's number format for chunks and sentences: "auto" is bf16 where the CPU does bf16
+    # natively (AVX512-BF16 or AMX: 1.7-2.4x the fp32 throughput measured, cosine >= 0.9999 to the fp32
+    # vectors; README, "Indexing speed"), fp32 elsewhere; "fp32" or "bf16" force one. A single question is
+    # embedded in fp32 (bf16 does not pay on one short text). An index built in either precision is searched
+    # with either.
+    embed_precision: str = "auto"
     k: int = 5
     retriever: str = "hybrid"
     # How hybrid fuses dense and BM25 candidates: "convex" (weighted sum of min-max normalised
@@ -72,21 +80,17 @@ class Settings:
     fusion_depth: int = 50
     # Dense candidates re-ranked by their best sentence (see Retriever.dense).
     rerank_depth: int = 100
-    # The answer stage reads the top passages only (whatever k is). Unset, each answerer reads its own
-    # measured number (``Answerer.passages``): the rules 5, the reader 3.
+    # The answer stage reads the top passages only (whatever k is). Unset, the reader reads its own
+    # measured number (``Answerer.passages``: 3).
     answer_passages: int | None = None
-    # Who extracts the answer: "rules" (rag.answer.rules.answerer, the default) or "reader" (a span reader trained
-    # with `rag train-reader`; README, "The reader": it does not yet beat the rules, so it is opt-in).
-    answerer: str = "rules"
-    # The trained reader's folder (weights + reader.json), for answerer="reader".
+    # The trained reader's folder (weights + reader.json); the shipped one (models/reader) unless set.
     reader: Path = Path("")
     # The reader's number format: "auto" computes in bf16 where the CPU does bf16 natively (AVX512-BF16 or
     # AMX; the reader was trained under bf16 autocast), fp32 elsewhere; "fp32" or "bf16" force one.
     # scripts/reader_variants.py measures the time and the accuracy of each.
     reader_precision: str = "auto"
-    # Below this answer score the assistant says "no answer in these documents". Unset, each answerer's
-    # own applies: the rules' 0.30 (rag.answer.rules.answerer.RULES_THRESHOLD) or the reader's, chosen on its
-    # validation split when it was trained (reader.json). Never chosen on a test set.
+    # Below this answer score the assistant says "no answer in these documents". Unset, the reader's own
+    # applies, chosen on its validation run when it was trained (reader.json). Never chosen on a test set.
     answer_threshold: float | None = None
     # FAISS structure: "auto" picks exact search for small corpora, approximate above
     # ``ann_threshold`` vectors; "flat", "hnsw" or "ivf" force one.
@@ -104,6 +108,18 @@ class Settings:
     documents_dir: str = ""
     # The largest upload accepted, in bytes (50 MB).
     upload_max_bytes: int = 50_000_000
+    # Where the page's and the API's right/wrong marks are appended (rag/evaluate/judgments.py);
+    # `rag eval --set` scores it.
+    judgments: Path = Path("eval/judgments.jsonl")
+    # Reading one file (rag/ingest/bounded.py): at most this many characters of text (10 M, ~3,000 dense
+    # pages), and a PDF or Word parser's worker process at most this much memory (MiB, its RLIMIT_AS) and
+    # time (seconds). A file past any of them is skipped with one warning (a 422 for an upload).
+    max_text_chars: int = 10_000_000
+    extract_memory_mb: int = 1024
+    extract_seconds: float = 120.0
+    # Peers (comma-separated IP addresses) whose X-Forwarded-For names the real client: a reverse proxy
+    # in front of `rag serve`. Empty: the header is ignored, and the connection's peer is the client.
+    trusted_proxies: str = ""
 
     def __post_init__(self) -> None:
         # Checked here, so every entry point (CLI, `rag serve`, the web app, the library) gets one
@@ -174,6 +190,15 @@ def _check(name: str, type_name: str, value: object) -> None:
         raise UserError(f"the {label} ({env}) must be between {low} and {high}, not {value!r}")
     if low is not None and value < low:  # type: ignore[operator]
         raise UserError(f"the {label} ({env}) must be at least {low}, not {value!r}")
+    if name == "trusted_proxies":
+        import ipaddress
+
+        for address in (a.strip() for a in str(value).split(",") if a.strip()):
+            try:
+                ipaddress.ip_address(address)
+            except ValueError:
+                raise UserError(f"the trusted proxies ({env}) must be IP addresses separated by commas, "
+                                f"not {address!r}") from None
     if name == "store" and value != "local" and not str(value).startswith("milvus://"):
         raise UserError(f"unknown store {value!r} ({env}): use 'local' or a milvus:// URI "
                         "(milvus:///path/file.db or milvus://host:19530)")

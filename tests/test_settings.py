@@ -22,9 +22,10 @@ NUMBERS = {f.name: str(f.type) for f in fields(Settings) if str(f.type).startswi
 WRONG = {
     "chunk_size": "0", "chunk_overlap": "-1", "batch_size": "0", "k": "0", "retriever": "semantic",
     "fusion": "max", "dense_weight": "1.5", "rrf_k": "-1", "fusion_depth": "0", "rerank_depth": "-5",
-    "answer_passages": "0", "answerer": "gpt", "answer_threshold": "-0.5", "faiss_index": "bogus",
+    "answer_passages": "0", "answer_threshold": "-0.5", "faiss_index": "bogus",
     "ann_threshold": "-1", "store": "postgres://x", "reload_seconds": "-1", "upload_max_bytes": "0",
-    "reader_precision": "fp8",
+    "reader_precision": "fp8", "embed_precision": "int4",
+    "max_text_chars": "0", "extract_memory_mb": "16", "extract_seconds": "0", "trusted_proxies": "proxy.example",
 }
 
 
@@ -38,9 +39,9 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_every_field_is_checked_or_free_on_purpose():
-    free = {"model", "index_dir", "reader", "documents_dir"}
+    free = {"model", "index_dir", "reader", "documents_dir", "judgments"}
     assert set(WRONG) | free == {f.name for f in fields(Settings)}
-    assert set(CHOICES) | set(BOUNDS) | {"store"} == set(WRONG)
+    assert set(CHOICES) | set(BOUNDS) | {"store", "trusted_proxies"} == set(WRONG)
 
 
 def test_the_defaults_pass():

@@ -13,14 +13,14 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
@@ -28,16 +28,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag.errors import UserError
 from rag.index.library import UploadRejected
+from rag.index.store.lock import IndexBusy
 from rag.settings import MAX_QUESTION_CHARS, RETRIEVERS, Settings
 from rag.validation import check_k, check_question, check_retriever, shown
 
 from .batching import Batcher, Unavailable
-from .guards import BodyGuard, HostGuard, NoSniff, env_allowed_hosts, env_max_body_bytes
+from .guards import BodyGuard, HostGuard, NoSniff, Shed, WriteGuard, env_allowed_hosts, env_max_body_bytes
 from .files import file_headers, original_file
-from .highlight import mark_span
+from .highlight import mark_in_sentence, sentence_around
+from .judgments import add_routes as add_judgment_routes
 from .reload import IndexWatcher
-from .uploads import MULTIPART_OVERHEAD, Library
-from .views import doc_href, file_href, page_views, result_view, source_name
+from .uploads import MULTIPART_OVERHEAD, UPLOAD_PATHS, Library
+from .views import doc_href, example_question, file_href, page_views, result_view, source_name
 
 HERE = Path(__file__).resolve().parent
 MAX_K = 50
@@ -121,15 +123,25 @@ class DocumentOut(BaseModel):
     url: str
 
 
-class AddedOut(BaseModel):
-    doc_id: str
-    title: str
+class JobFileOut(_Out):
+    name: str = Field(description="the file's name as it will be stored")
+    state: Literal["queued", "reading", "embedding", "done", "failed"]
+    pages: int = Field(ge=0, description="pages of a PDF once read; 0 for formats without pages")
+    pages_read: int = Field(ge=0)
+    chunks: int = Field(ge=0, description="chunks to embed, once the file is read")
+    chunks_embedded: int = Field(ge=0)
+    doc_id: str | None = Field(description="the document, once done")
+    title: str | None
+    url: str | None
+    error: str | None = Field(description="why it failed: what the status code says, in one line")
+    status: int | None = Field(description="the HTTP status that fits the failure (409, 415, 422, ...)")
+
+
+class JobOut(_Out):
+    id: str
+    state: Literal["queued", "running", "done", "failed"]
     url: str
-    pages: int = Field(description="pages of a PDF; 0 for formats without pages")
-
-
-class AddResponse(BaseModel):
-    added: list[AddedOut]
+    files: list[JobFileOut]
 
 
 class RemoveResponse(BaseModel):
@@ -219,7 +231,11 @@ def create_app(assistant: Any, batch_workers: int = 1, max_queue: int | None = N
     # Uploads get their own, larger limit (the file's, plus room for the multipart framing).
     upload_limit = (library.max_bytes + MULTIPART_OVERHEAD) if library is not None else 0
     app.add_middleware(BodyGuard, max_bytes=env_max_body_bytes() if max_body_bytes is None else max_body_bytes,
-                       larger=(("/api/documents", upload_limit), ("/documents", upload_limit)) if library else ())
+                       larger=tuple((path, upload_limit) for path in UPLOAD_PATHS) if library else ())
+    # Outside the body guard: who may upload is decided from the headers, before the body is read.
+    app.add_middleware(WriteGuard, paths=UPLOAD_PATHS if library else (),
+                       refusal=library.refusal if library is not None else None)
+    app.add_middleware(Shed, paths=("/api/ask",), full=batcher.full, refuse=batcher.refuse)
     app.add_middleware(HostGuard, allowed=env_allowed_hosts() if allowed_hosts is None else allowed_hosts)
     app.add_middleware(NoSniff)
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True, undefined=StrictUndefined,
@@ -240,6 +256,7 @@ def create_app(assistant: Any, batch_workers: int = 1, max_queue: int | None = N
                                       "token": bool(library.token)} if library is not None else None)
         context.setdefault("retrievers", RETRIEVERS)
         context.setdefault("max_chars", MAX_QUESTION_CHARS)
+        context.setdefault("example", None)  # a question from the documents for the empty box
         html = env.get_template(template).render(**context)
         return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
 
@@ -249,6 +266,10 @@ def create_app(assistant: Any, batch_workers: int = 1, max_queue: int | None = N
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400 and request.url.path in UPLOAD_PATHS:
+            # The framework's "error parsing the body": the documented 422, saying what to send.
+            return JSONResponse({"detail": "the request body is not valid multipart/form-data: send the files in "
+                                           "the field `files`"}, status_code=422)
         if exc.status_code != 405:
             return await http_exception_handler(request, exc)
         # Starlette's Allow names the first route on the path only; GET and POST /api/documents are two.
@@ -266,7 +287,8 @@ def create_app(assistant: Any, batch_workers: int = 1, max_queue: int | None = N
 
     @app.exception_handler(UserError)
     async def _user_error(request: Request, exc: UserError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=422)
+        # Another writer (a `rag index` run) holds the index: a conflict, not bad input.
+        return JSONResponse({"detail": str(exc)}, status_code=409 if isinstance(exc, IndexBusy) else 422)
 
     @app.exception_handler(Unavailable)
     async def _unavailable(request: Request, exc: Unavailable) -> JSONResponse:
@@ -280,7 +302,7 @@ def create_app(assistant: Any, batch_workers: int = 1, max_queue: int | None = N
                    "remove": f"/documents/{quote(d.doc_id, safe='')}/remove"
                    if library is not None and library.removable(d.source) else ""} for d in docs]
         return page("index.html", status=status, form=form, error=None, result=None, answering=answering,
-                    documents=listed, notice=notice, problem=problem)
+                    documents=listed, notice=notice, problem=problem, example=example_question(docs))
 
     @app.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
     def search_page(q: str | None = None, k: str | None = None, retriever: str | None = None) -> HTMLResponse:
@@ -334,8 +356,10 @@ def create_app(assistant: Any, batch_workers: int = 1, max_queue: int | None = N
             span = check_span(doc_id, len(doc.text), start, end)
         except UserError as exc:
             return page("error.html", status=422, title="Cannot show that part", message=str(exc))
-        body = mark_span(doc.text, span[0], span[1], mark_id="hit") if span else doc.text
-        pages = page_views(doc.text, doc.pages, span) if doc.pages else []
+        # The span marked strong inside its sentence, marked light.
+        sentence = sentence_around(doc.text, span[0], span[1]) if span else None
+        body = mark_in_sentence(doc.text, sentence, span[0], span[1], mark_id="hit") if span else doc.text
+        pages = page_views(doc.text, doc.pages, span, sentence) if doc.pages else []
         return page("doc.html", doc=doc, source=source_name(doc.source), body=body, span=span,
                     characters=len(doc.text), pages=pages, span_page=doc.page_at(span[0]) if span else None,
                     file_href=file_href(doc.doc_id) if original_file(doc) else "")
@@ -347,20 +371,29 @@ def create_app(assistant: Any, batch_workers: int = 1, max_queue: int | None = N
         return library
 
     @app.post("/documents", response_class=HTMLResponse, include_in_schema=False)
-    def form_add(request: Request, files: list[UploadFile] = File(default=[]), csrf: str = Form(""),
-                 token: str = Form("")) -> HTMLResponse:
+    def form_add(request: Request, files: list[UploadFile] = File(default=[]), csrf: str = Form("")) -> Response:
         try:
             lib = writable()
-            lib.check_access(request, token)
+            lib.check_access(request)
             lib.check_csrf(csrf)
-            if not [f for f in files if f.filename]:
-                raise UploadRejected("choose one or more files to add")
-            added = [lib.add(f.filename or "document", f.file.read(lib.max_bytes + 1)) for f in files if f.filename]
+            job = lib.submit([(f.filename or "document", f.file.read(lib.max_bytes + 1)) for f in files if f.filename])
         except UploadRejected as exc:
             return home(exc.status, problem=str(exc))
         except UserError as exc:
             return home(422, problem=str(exc))
-        return home(notice="added " + ", ".join(f"{a.title} ({a.path.name})" for a in added))
+        # At once: the job's page shows its progress, then the document.
+        return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+
+    @app.api_route("/jobs/{job_id}", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
+    def job_page(job_id: str) -> Response:
+        job = library.jobs.get(job_id) if library is not None else None
+        if job is None:
+            return page("error.html", status=404, title="No such upload",
+                        message=f"there is no upload job {shown(job_id)} (jobs are forgotten when the server restarts)")
+        files = [f.to_dict() for f in job.files]
+        if job.state == "done" and len(files) == 1 and files[0]["url"]:
+            return RedirectResponse(files[0]["url"], status_code=303)
+        return page("job.html", job=job.to_dict(), files=files, running=job.state in ("queued", "running"))
 
     @app.post("/documents/{doc_id:path}/remove", response_class=HTMLResponse, include_in_schema=False)
     def form_remove(request: Request, doc_id: str, csrf: str = Form(""), token: str = Form("")) -> HTMLResponse:
@@ -404,14 +437,23 @@ def create_app(assistant: Any, batch_workers: int = 1, max_queue: int | None = N
 
     # Only a server that can write advertises the write endpoints (in the schema too).
     if library is not None:
-        @app.post("/api/documents", status_code=201, response_model=AddResponse, responses=write_errors, tags=["api"],
-                  summary="Add documents (multipart field `files`; .txt .md .html .pdf .docx) and index them")
+        @app.post("/api/documents", status_code=202, response_model=JobOut, responses=write_errors, tags=["api"],
+                  summary="Add documents (multipart field `files`; .txt .md .html .pdf .docx): checked, then "
+                          "indexed in a job; the answer comes at once, with the job (GET its url for progress)")
         def api_add(request: Request, files: list[UploadFile] = File(...)) -> JSONResponse:
             lib = writable()
             lib.check_access(request)
-            added = [lib.add(f.filename or "document", f.file.read(lib.max_bytes + 1)) for f in files]
-            return JSONResponse({"added": [{"doc_id": a.doc_id, "title": a.title, "url": doc_href(a.doc_id),
-                                            "pages": a.pages} for a in added]}, status_code=201)
+            job = lib.submit([(f.filename or "document", f.file.read(lib.max_bytes + 1)) for f in files])
+            return JSONResponse(job.to_dict(), status_code=202, headers={"Location": job.url})
+
+        @app.get("/api/jobs/{job_id}", response_model=JobOut, responses={404: {"model": ErrorOut,
+                 "description": "no such job (jobs are kept in memory: the last 200)"}}, tags=["api"],
+                 summary="An upload job: each file's state (queued, reading, embedding, done, failed) and progress")
+        def api_job(job_id: str) -> JSONResponse:
+            job = writable().jobs.get(job_id)
+            if job is None:
+                raise UploadRejected(f"there is no upload job {shown(job_id)}", 404)
+            return JSONResponse(job.to_dict())
 
         @app.delete("/api/documents/{doc_id:path}", response_model=RemoveResponse, responses=write_errors, tags=["api"],
                     summary="Remove an uploaded document (its file is deleted) from the index")
@@ -421,9 +463,29 @@ def create_app(assistant: Any, batch_workers: int = 1, max_queue: int | None = N
             lib.remove(doc_id)
             return JSONResponse({"removed": doc_id})
 
+        base_openapi = app.openapi
+
+        def openapi() -> dict[str, Any]:
+            # What the server refuses before looking at a file, said in the schema: no files, an empty one.
+            spec = base_openapi()
+            files = spec.get("components", {}).get("schemas", {}).get("Body_api_add_api_documents_post", {}) \
+                .get("properties", {}).get("files")
+            if files is not None:
+                files["minItems"] = 1
+                # A file part is bytes, whatever they spell: no "type" that a number could violate
+                # (a multipart part "123" is the same bytes as the string "123").
+                files["items"] = {"contentMediaType": "application/octet-stream", "minLength": 1}
+            return spec
+
+        app.openapi = openapi  # type: ignore[method-assign]
+
+    # Right/wrong marks on passages and answers, for `rag eval --set` (web/judgments.py).
+    add_judgment_routes(app, assistant, library, lambda status, title, message: page(
+        "error.html", status=status, title=title, message=message), ErrorOut)
+
     @app.get("/healthz", tags=["api"], summary="The loaded index (documents, chunks, model) and readiness")
     def healthz() -> dict[str, Any]:
-        return {**assistant.health(), "status": "ready"}
+        return {**assistant.health(), "status": "ready", "batching": batcher.stats()}
 
     return app
 

@@ -3,6 +3,8 @@ HTML. No retrieval or answering here, only presentation."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
@@ -12,7 +14,7 @@ from markupsafe import Markup, escape
 
 from rag.records import Answer, Passage, Result
 
-from .highlight import mark_span, mark_words, question_stems
+from .highlight import mark_in_sentence, mark_span, mark_words, question_stems
 
 
 def doc_href(doc_id: str, start: int | None = None, end: int | None = None) -> str:
@@ -53,6 +55,8 @@ class AnswerView:
     span: str
     page: int | None = None
     file_href: str = ""
+    start: int = 0  # document offsets, for the right/wrong form
+    end: int = 0
 
     @property
     def percent(self) -> int:
@@ -72,6 +76,8 @@ class PassageView:
     has_answer: bool
     page: int | None = None
     file_href: str = ""
+    start: int = 0  # document offsets, for the right/wrong form
+    end: int = 0
 
 
 @dataclass(frozen=True)
@@ -101,7 +107,7 @@ def answer_view(answer: Answer, document: Any, title: str) -> AnswerView:
     return AnswerView(text=answer.text, doc_id=answer.doc_id, title=title, score=float(answer.score),
                       sentence=sentence, href=doc_href(answer.doc_id, answer.start, answer.end),
                       span=f"{answer.start}–{answer.end}", page=page,
-                      file_href=file_href(answer.doc_id, page) if page else "")
+                      file_href=file_href(answer.doc_id, page) if page else "", start=answer.start, end=answer.end)
 
 
 def passage_view(p: Passage, answer: Answer | None, stems: frozenset[str]) -> PassageView:
@@ -114,7 +120,7 @@ def passage_view(p: Passage, answer: Answer | None, stems: frozenset[str]) -> Pa
     return PassageView(rank=p.rank, doc_id=c.doc_id, title=p.title or c.doc_id, source=source_name(p.source),
                        score=float(p.score), text=text, href=doc_href(c.doc_id, c.start, c.end),
                        span=f"{c.start}–{c.end}", has_answer=has_answer, page=p.page,
-                       file_href=file_href(c.doc_id, p.page) if p.page else "")
+                       file_href=file_href(c.doc_id, p.page) if p.page else "", start=c.start, end=c.end)
 
 
 def result_view(result: Result, document_of: Any) -> ResultView:
@@ -142,17 +148,43 @@ class PageView:
     body: Markup
 
 
-def page_views(text: str, pages: tuple[tuple[int, int], ...], span: tuple[int, int] | None) -> list[PageView]:
-    """Each page's text, with the part of the highlighted span that falls on it marked; the first
-    marked piece carries id="hit" so #hit scrolls to it."""
+def page_views(text: str, pages: tuple[tuple[int, int], ...], span: tuple[int, int] | None,
+               sentence: tuple[int, int] | None = None) -> list[PageView]:
+    """Each page's text, with the part of the highlighted span that falls on it marked (inside its
+    sentence, marked light, when given); the first marked piece carries id="hit" so #hit scrolls
+    to it. A sentence never crosses a page (pages are apart by a blank line)."""
     out: list[PageView] = []
     hit_given = False
     for number, (start, end) in enumerate(pages, 1):
         piece = text[start:end]
         if span and span[0] < end and start < span[1] or (span and span[0] == span[1] and start <= span[0] <= end):
-            body = mark_span(piece, span[0] - start, span[1] - start, mark_id=None if hit_given else "hit")
+            within = (sentence[0] - start, sentence[1] - start) if sentence and start <= sentence[0] < end else None
+            body = mark_in_sentence(piece, within, span[0] - start, span[1] - start,
+                                    mark_id=None if hit_given else "hit")
             hit_given = True
         else:
             body = escape(piece)
         out.append(PageView(number, body))
     return out
+
+
+# A suggestion for the question box: a question the documents ask themselves (an FAQ's "What is
+# R?", a heading "How do I install it?"), short enough to read at a glance; else no suggestion.
+_QUESTION = re.compile(r"(?m)^[ \t]*(?:\d+(?:\.\d+)*\.?[ \t]+)?([A-Z][^\n?.!]{6,90}\?)[ \t]*$"
+                       r"|(?<=[.!?] )([A-Z][^\n?.!]{6,90}\?)(?=\s)")
+_SCAN_CHARS = 20_000
+_SCAN_DOCUMENTS = 200
+
+
+def example_question(documents: Iterable[Any]) -> str | None:
+    """The first question-like line or sentence in the indexed documents (in the order given,
+    the first ``_SCAN_CHARS`` of each), or None: the placeholder never suggests a question the
+    corpus cannot answer."""
+    for n, doc in enumerate(documents):
+        if n >= _SCAN_DOCUMENTS:
+            break
+        for match in _QUESTION.finditer(doc.text[:_SCAN_CHARS]):
+            question = " ".join((match.group(1) or match.group(2)).split())
+            if 3 <= len(question.split()) <= 14:
+                return question
+    return None

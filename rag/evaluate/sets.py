@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
-from .metrics import best_over_gold, exact_match, f1
+from ..matching import best_over_gold, exact_match, f1
 from ..records import Passage, Result
 from ..settings import RETRIEVERS, Settings
 from ..tables import cell, markdown_table, text_table
@@ -222,6 +222,13 @@ def evaluate_retriever(assistant: Any, questions: Sequence[EvalQuestion], retrie
     figures["latency_p95_ms"] = 1000 * percentile(latencies, 95)
     figures["ranx_seconds"] = ranx_seconds
     figures["misses"] = [q.id for q in questions if q.answerable and gold_unit(q) not in run[q.id]]
+    # Per question, for the significance tests and the TREC runs (keys with "_" stay out of the JSON).
+    figures["_qrels"], figures["_run"] = qrels, run
+    figures["_passages"] = {q.id: r.passages for q, r in zip(questions, results)}
+    if answers:
+        figures["_answers"] = {q.id: (best_over_gold(exact_match, r.answer.text if r.answer else None, q.answers),
+                                      best_over_gold(f1, r.answer.text if r.answer else None, q.answers))
+                               for q, r in zip(questions, results) if q.answerable}
     figures["wrong_answers"] = [
         {"id": q.id, "gold": list(q.answers), "predicted": r.answer.text if r.answer else None}
         for q, r in zip(questions, results)
@@ -243,12 +250,39 @@ def load_assistant(settings: Settings) -> tuple[Any, bool]:
         return Assistant.load(settings=settings, answer=False), False
 
 
+def compare_retrievers(rows: dict[str, dict[str, Any]], k: int, baseline: str | None = None) -> Any:
+    """Each retriever against the baseline (default the first), per answerable question: the ranking
+    metrics (ranx) and, when answers were read, EM and F1 (rag.evaluate.significance)."""
+    import numpy as np
+
+    from .significance import compare_scores, per_query_scores
+
+    recalls, mrr, ndcg = metric_names(k)
+    metrics = recalls + [mrr, ndcg]
+    names = list(rows)
+    baseline = baseline or names[0]
+    if baseline not in rows:
+        raise UserError(f"--baseline {baseline!r} is not one of the retrievers evaluated: {', '.join(names)}")
+    per_query: dict[str, dict[str, Any]] = {}
+    queries: list[str] = []
+    for name, row in rows.items():
+        queries, per_query[name] = per_query_scores(row["_qrels"], row["_run"], metrics)
+        if "_answers" in row:
+            per_query[name]["exact_match"] = np.array([row["_answers"][q][0] for q in queries])
+            per_query[name]["f1"] = np.array([row["_answers"][q][1] for q in queries])
+    answer_metrics_ = ["exact_match", "f1"] if all("_answers" in r for r in rows.values()) else []
+    return compare_scores(per_query, queries, metrics + answer_metrics_, baseline)
+
+
 def run_eval(assistant: Any, questions: Sequence[EvalQuestion], retrievers: Iterable[str], k: int,
-             answers: bool) -> dict[str, Any]:
+             answers: bool, baseline: str | None = None) -> dict[str, Any]:
     started = time.perf_counter()
     rows = {name: evaluate_retriever(assistant, questions, name, k, answers) for name in retrievers}
+    comparison = compare_retrievers(rows, k, baseline) if len(rows) > 1 else None
     info = assistant.store.info
     return {
+        "_comparison": comparison,
+        "significance": comparison.to_dict() if comparison else None,
         "questions": len(questions),
         "answerable": sum(q.answerable for q in questions),
         "unanswerable": sum(not q.answerable for q in questions),
@@ -266,13 +300,38 @@ def run_eval(assistant: Any, questions: Sequence[EvalQuestion], retrievers: Iter
     }
 
 
+def write_set_runs(out_dir: Path, name: str, questions: Sequence[EvalQuestion], figures: dict[str, Any]) -> list[Path]:
+    """TREC runs of each retriever (OUT/<set>/doc|passage/<retriever>.trec) and the set's document-level
+    qrels (OUT/<set>/qrels.doc.txt: each answerable question's document), so `rag eval --runs` can score them."""
+    from .rankings import doc_ranking, passage_ranking
+    from .trec import write_run
+
+    root = Path(out_dir) / name
+    written = []
+    for retriever, row in figures["retrievers"].items():
+        for level, rank in (("doc", doc_ranking), ("passage", passage_ranking)):
+            path = root / level / f"{retriever}.trec"
+            write_run(path, {q: rank(ps) for q, ps in row["_passages"].items()}, f"rag-{retriever}")
+            written.append(path)
+    qrels = root / "qrels.doc.txt"
+    qrels.write_text("".join(f"{q.id} 0 {q.doc_id} 1\n" for q in questions if q.answerable), encoding="utf-8")
+    return written + [qrels]
+
+
 def _reader_card(reader: Any) -> dict[str, Any] | None:
-    """The reader's threshold and its calibration on its validation split (from reader.json)."""
+    """The reader's threshold and its calibration (from reader.json): the answer decision's, measured
+    on the report half of its validation run, or else the margin calibration's on the validation split."""
     config = getattr(reader, "config", None)
     if config is None:
         return None
+    decision = getattr(reader, "decision", None)
+    if decision is not None:
+        fitted = decision.fitted
+        return {"threshold": reader.threshold, "validation_threshold": decision.threshold, "kind": "decision",
+                "reliability": fitted.get("reliability", []), "ece": fitted.get("ece"),
+                "fit_questions": fitted.get("fit_questions"), "report_questions": fitted.get("report_questions")}
     validation = config.training.get("validation", {})
-    return {"threshold": reader.threshold, "validation_threshold": config.threshold,
+    return {"threshold": reader.threshold, "validation_threshold": config.threshold, "kind": "margin",
             "calibration": config.calibration, "reliability": validation.get("reliability", []),
             "ece": validation.get("ece"), "fit_questions": validation.get("fit_questions")}
 
@@ -291,7 +350,9 @@ def table_columns(k: int) -> list[tuple[str, str, int]]:
 def format_table(figures: dict[str, Any], markdown: bool = False) -> str:
     cols = table_columns(figures["k"])
     header = ["retriever"] + [c[0] for c in cols]
-    lines = [[name] + [cell(row[key], d) for _, key, d in cols] for name, row in figures["retrievers"].items()]
+    comparison = figures.get("_comparison")
+    lines = [[name] + [cell(row[key], d) + (comparison.mark(name, key) if comparison else "") for _, key, d in cols]
+             for name, row in figures["retrievers"].items()]
     return markdown_table(header, lines) if markdown else text_table(header, lines)
 
 
@@ -336,7 +397,8 @@ def write_reliability_chart(card: dict[str, Any], path: Path) -> None:
     ax.set_ylabel("share of answers that were right")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
-    ax.set_title("Reader calibration (validation split)")
+    ax.set_title("Answer calibration (validation run)" if card.get("kind") == "decision"
+                 else "Reader calibration (validation split)")
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -348,12 +410,20 @@ def _calibration_lines(card: dict[str, Any] | None, chart: Path | None) -> list[
     if not card or not card["reliability"]:
         return []
     ece = card.get("ece")
-    lines = ["## Reader calibration", "",
-             f"The answer's `score` is the probability that it is right, Platt-scaled on the reader's validation "
-             f"split ({card.get('fit_questions')} questions, each read with its gold paragraph and four BM25 "
-             f"distractors); below {card['threshold']:.3f} the assistant answers null. The reliability curve "
-             f"is measured on the other half of that split"
-             + (f" (expected calibration error {ece:.3f})." if ece is not None else "."), ""]
+    if card.get("kind") == "decision":
+        how = (f"The answer's `score` is the probability that it is right, from the answer decision (a logistic "
+               f"model over the reader's and the retrieval's features) fitted on a validation run that looks like "
+               f"use ({card.get('fit_questions')} questions over retrieved passages, with distractor articles and "
+               f"articles left out of the index: `rag train-reader --fit-decision`); below {card['threshold']:.3f} "
+               f"the assistant answers null. The reliability curve is measured on the other half of that run "
+               f"({card.get('report_questions')} questions)")
+    else:
+        how = (f"The answer's `score` is the probability that it is right, Platt-scaled on the reader's validation "
+               f"split ({card.get('fit_questions')} questions, each read with its gold paragraph and four BM25 "
+               f"distractors); below {card['threshold']:.3f} the assistant answers null. The reliability curve "
+               f"is measured on the other half of that split")
+    lines = ["## Reader calibration", "", how + (f" (expected calibration error {ece:.3f})." if ece is not None
+                                               else "."), ""]
     if chart is not None:
         lines += [f"![Reliability curve]({RELIABILITY_CHART})", ""]
     lines.append(markdown_table(["predicted (mean)", "right (share)", "answers"],
@@ -376,6 +446,10 @@ def render_report(figures: dict[str, Any], set_path: Path, chart: Path | None) -
     ]
     if chart is not None:
         lines += [f"![Recall@k by retriever]({chart.name})", ""]
+    if figures.get("_comparison") is not None:
+        from .significance import report_lines
+
+        lines += report_lines(figures["_comparison"], metric_names(figures["k"])[2])
     if not figures["answerer"]:
         lines += ["The answerer could not be loaded, so the answer columns are n/a.", ""]
     lines += _calibration_lines(figures.get("reader"), chart)
@@ -417,7 +491,7 @@ def public_figures(figures: dict[str, Any]) -> dict[str, Any]:
         if isinstance(v, float) and math.isnan(v):
             return None
         if isinstance(v, dict):
-            return {k: clean(x) for k, x in v.items()}
+            return {k: clean(x) for k, x in v.items() if not str(k).startswith("_")}
         if isinstance(v, list):
             return [clean(x) for x in v]
         return v
@@ -431,7 +505,10 @@ def run_cli(args: argparse.Namespace, settings: Settings) -> int:
     questions = load_eval_set(args.eval_set)
     retrievers = list(RETRIEVERS) if args.retriever == "all" else [args.retriever]
     assistant, answers = load_assistant(settings)
-    figures = run_eval(assistant, questions, retrievers, args.k, answers)
+    figures = run_eval(assistant, questions, retrievers, args.k, answers, getattr(args, "baseline", None))
+    if getattr(args, "run_out", None):
+        figures["run_files"] = [str(p) for p in write_set_runs(args.run_out, Path(args.eval_set).stem, questions,
+                                                               figures)]
     if not args.no_report:
         report = args.report or DEFAULT_REPORT
         chart = report.with_name(CHART_NAME)
@@ -445,6 +522,8 @@ def run_cli(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(public_figures(figures), ensure_ascii=False))
     else:
         print(format_table(figures))
+        if figures["_comparison"] is not None:
+            print(f"\n{figures['_comparison'].legend()}\n{figures['_comparison'].sample_note(metric_names(args.k)[2])}")
         print(f"\n{figures['questions']} questions ({figures['answerable']} answerable), k={figures['k']}, "
               f"{figures['chunks']} chunks; {figures['seconds']:.1f}s")
         if "report" in figures:

@@ -55,7 +55,7 @@ class SlowEmbedder:
 class FakeAssistant:
     def __init__(self, embedder: SlowEmbedder, total: float, answer: float | None) -> None:
         self.embedder, self.total, self.answer_s = embedder, total, answer
-        self.answerer = SimpleNamespace(kind="rules") if answer is not None else None
+        self.answerer = SimpleNamespace(kind="reader") if answer is not None else None
         self.asked: list[str] = []
 
     def ask(self, q: str, retriever: str) -> Result:
@@ -80,6 +80,29 @@ def test_bench_questions_cycles_questions_and_relates_stages_to_the_floor():
     # retrieval-only 4 ms against a floor of at least 2 ms (sleep never returns early)
     floor = out["floor_encode_query"]["p50_ms"]
     assert floor >= 2.0 and out["ratio_retrieval_to_floor"] == pytest.approx(4.0 / floor)
+    assert "encode_query_bf16" not in out  # an fp32 embedder: nothing to compare
+
+
+class Bf16Embedder(SlowEmbedder):
+    """Batches in bf16: one question is timed both ways."""
+
+    precision = "bf16"
+
+    def __init__(self) -> None:
+        super().__init__(0.001)
+        self.forced: list[tuple[list[str], bool]] = []
+
+    def encode(self, texts, bf16=None):
+        self.forced.append((list(texts), bf16))
+        time.sleep(0.003)
+
+
+def test_bench_questions_times_one_question_in_bf16_beside_fp32():
+    embedder = Bf16Embedder()
+    out = bench_questions(FakeAssistant(embedder, 0.004, None), FakeAssistant(embedder, 0.004, None), ["a", "b"], 4)
+    assert embedder.forced == [(["a"], True)] + [([q], True) for q in ["a", "b", "a", "b"]]
+    assert out["encode_query_bf16"]["n"] == 4 and out["encode_query_bf16"]["p50_ms"] >= 3.0
+    assert out["floor_encode_query"]["p50_ms"] < out["encode_query_bf16"]["p50_ms"]
 
 
 def test_synthetic_fallback_is_labelled_and_exact():
@@ -109,6 +132,41 @@ def test_format_report_prints_every_figure_and_verdict():
         assert label in text
     assert "0.800   (target >= 0.85: MISSES target)" in text
     assert "1.100   (target <= 1.3: meets target)" in text
+    assert "fp32)" in text and "ratio bf16/fp32" not in text and "--docs" not in text
+
+
+def test_format_report_sets_the_precision_beside_fp32_and_the_documents_folder():
+    figures = {
+        "model_load_seconds": 1.0,
+        "indexing": {"documents": 10, "copies": 2, "chunks": 86, "repeats": 2, "raw_encode_chunks_per_s": 160.0,
+                     "raw_encode_seconds": 0.54, "index_chunks_per_s": 150.0, "index_seconds": 0.57,
+                     "index_embed_seconds": 0.5, "ratio": 0.9375, "target_ratio": 0.9, "precision": "bf16",
+                     "fp32_raw_encode_chunks_per_s": 100.0, "precision_ratio": 1.6, "target_precision_ratio": 1.5,
+                     "raw_encode_cpu_seconds": 1.0, "fp32_raw_encode_cpu_seconds": 1.7},
+        "docs": {"folder": "pdfs", "documents": 3, "pages": 120, "chunks": 600, "seconds": 30.0,
+                 "embed_seconds": 28.0, "precision": "bf16", "pages_per_s": 4.0, "chunks_per_s": 20.0},
+        "queries": {"questions": 1, "retriever": "hybrid", "chunks": 43, "answerer": False, "stages": {},
+                    "floor_encode_query": {"p50_ms": 10.0, "p95_ms": 12.0},
+                    "retrieval_only_total": {"p50_ms": 11.0, "p95_ms": 13.0},
+                    "ratio_retrieval_to_floor": 1.1, "target_ratio": 1.3, "answer_added_median_ms": None,
+                    "target_answer_ms": 5.0, "encode_query_bf16": {"p50_ms": 12.5, "p95_ms": 14.0}},
+        "peak_rss_bytes": 500 * 2**20, "scale": [],
+    }
+    text = format_report(figures)
+    assert "    one question in bf16          12.50    14.00   (not used: a lone question is embedded in fp32)" in text
+    assert "160.0 chunks/s  (0.54s, bf16)" in text and "raw encode in fp32               100.0 chunks/s" in text
+    assert "ratio bf16/fp32                  1.600   (target >= 1.5: meets target)" in text
+    assert "CPU seconds fp32/bf16            1.700   (1.7s against 1.0s)" in text
+    assert "0.938   (target >= 0.9: meets target)" in text
+    assert "--docs pdfs: 3 documents, 120 pages, 600 chunks in 30.0s (bf16)" in text
+    assert "4.00 pages/s, 20.0 chunks/s end to end" in text
+
+
+def test_a_docs_folder_that_is_not_there_is_one_line(tmp_path, monkeypatch):
+    from rag.cli import EXIT_USER_ERROR, main
+
+    monkeypatch.chdir(ROOT)
+    assert main(["bench", "--docs", str(tmp_path / "nowhere"), "--questions", "1"]) == EXIT_USER_ERROR
 
 
 @pytest.mark.slow

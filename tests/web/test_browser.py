@@ -175,15 +175,32 @@ def _ask(page, base_url: str, question: str) -> None:
 def test_upload_a_pdf_answer_from_its_page_2_then_remove_it(page, upload_url, tmp_path):
     from tests.doc_fixtures import write_pdf
 
+    # Two pages that matter and 40 of tide tables: enough chunks that the embedding takes seconds, so
+    # the job's progress page is there to be seen.
+    tides = [[f"Appendix {p}: tide table of week {p}."] + [f"Day {d} of week {p}: high water {d + p % 7}:{10 + d} "
+                                                          f"at gauge {p * 10 + d}, low water at {d + 6}:{20 + d}."
+                                                          for d in range(1, 40)] for p in range(1, 41)]
     pdf = write_pdf(tmp_path / "harbour.pdf", [
         ["Harbour works report", "The harbour of Kiel handles ferries to Oslo and Gothenburg every day."],
         ["The new Kiel harbour crane was built by the engineer Margit Solberg.",
          "It lifts containers of up to forty tonnes."],
+        *tides,
     ], title="Harbour works report")
     page.goto(upload_url + "/")
     page.set_input_files("form.upload input[type=file]", str(pdf))
-    page.click("form.upload button[type=submit]")
-    page.wait_for_selector("text=added")
+    # The upload is answered at once (a redirect to its job), whatever the indexing takes.
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/documents")) as posted:
+        started = time.monotonic()
+        page.click("form.upload button[type=submit]")
+    took = time.monotonic() - started
+    assert posted.value.status == 303 and took < 1.0, (posted.value.status, took)
+    # The job's page shows the progress (it refreshes itself), then the document.
+    page.wait_for_selector("text=chunks embedded", timeout=30_000)
+    progress = page.inner_text(".job")
+    page.screenshot(path=str(tmp_path / "upload-progress.png"))
+    assert "harbour.pdf" in progress and "42 pages read" in progress
+    page.wait_for_url("**/doc/harbour", timeout=180_000)
+    assert "Margit Solberg" in page.inner_text("main")
     page.screenshot(path=str(tmp_path / "upload.png"))
 
     question = "Who built the new Kiel harbour crane?"
