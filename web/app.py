@@ -295,6 +295,19 @@ def create_app(assistant: Any, batch_workers: int = 1, max_queue: int | None = N
         return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": str(exc.retry_after)})
 
     # -- pages ---------------------------------------------------------------------------------
+    examples: dict[str, str | None] = {}
+
+    def corpus_example(docs: list[Any]) -> str | None:
+        # The scan reads up to 200 documents' openings (0.1 s on such a corpus): once per local index
+        # version, not on every page; a store without versions (Milvus) is scanned each time.
+        version = assistant.index_version()
+        if version is None:
+            return example_question(docs)
+        if version not in examples:
+            examples.clear()
+            examples[version] = example_question(docs)
+        return examples[version]
+
     def home(status: int = 200, notice: str | None = None, problem: str | None = None) -> HTMLResponse:
         form = {"q": "", "k": "", "retriever": default_retriever}
         docs = sorted(assistant.documents(), key=lambda d: d.title.lower())
@@ -302,7 +315,7 @@ def create_app(assistant: Any, batch_workers: int = 1, max_queue: int | None = N
                    "remove": f"/documents/{quote(d.doc_id, safe='')}/remove"
                    if library is not None and library.removable(d.source) else ""} for d in docs]
         return page("index.html", status=status, form=form, error=None, result=None, answering=answering,
-                    documents=listed, notice=notice, problem=problem, example=example_question(docs))
+                    documents=listed, notice=notice, problem=problem, example=corpus_example(docs))
 
     @app.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
     def search_page(q: str | None = None, k: str | None = None, retriever: str | None = None) -> HTMLResponse:

@@ -54,20 +54,23 @@ def expected_calibration_error(probs: np.ndarray, correct: np.ndarray, bins: int
     return sum(n * abs(p - a) for p, a, n in rows) / max(total, 1)
 
 
-def choose_threshold(probs: np.ndarray, answer_scores: np.ndarray, has_answer: np.ndarray) -> float:
-    """The threshold that maximises the mean score over the split, where an answered question scores its
-    answer's F1 and an abstention scores 1 if the question has no answer and 0 otherwise: a wrong answer
-    and a missed answer cost the same, as in SQuAD 2.0's best-threshold search."""
+def _scores_by_threshold(probs: np.ndarray, answer_scores: np.ndarray,
+                         has_answer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(candidate thresholds ascending, each question's score under each): an answered question scores
+    its answer's F1, an abstention 1 if the question has no answer and 0 otherwise."""
     probs = np.asarray(probs, dtype=float)
     answer_scores = np.asarray(answer_scores, dtype=float)
     abstain = (~np.asarray(has_answer, dtype=bool)).astype(float)
     candidates = np.unique(np.concatenate([[0.0], probs, [1.0 + 1e-9]]))
-    best_t, best_v = 0.5, -1.0
-    for t in candidates:
-        v = np.where(probs >= t, answer_scores, abstain).mean()
-        if v > best_v + 1e-12:
-            best_t, best_v = float(t), float(v)
-    return best_t
+    return candidates, np.array([np.where(probs >= t, answer_scores, abstain) for t in candidates])
+
+
+def choose_threshold(probs: np.ndarray, answer_scores: np.ndarray, has_answer: np.ndarray) -> float:
+    """The threshold that maximises the mean score over the split, where an answered question scores its
+    answer's F1 and an abstention scores 1 if the question has no answer and 0 otherwise: a wrong answer
+    and a missed answer cost the same, as in SQuAD 2.0's best-threshold search. Of equal bests, the lowest."""
+    candidates, scores = _scores_by_threshold(probs, answer_scores, has_answer)
+    return float(candidates[int(np.argmax(scores.mean(axis=1)))])
 
 
 def choose_threshold_one_se(probs: np.ndarray, answer_scores: np.ndarray, has_answer: np.ndarray) -> float:
@@ -75,12 +78,9 @@ def choose_threshold_one_se(probs: np.ndarray, answer_scores: np.ndarray, has_an
     score lies within one standard error of the best one's. Thresholds whose scores differ by less than
     that are not told apart by the split, and of those the one that answers most is taken: leaving a
     user without the answer the documents hold is the failure users meet most (issue 22)."""
-    probs = np.asarray(probs, dtype=float)
-    answer_scores = np.asarray(answer_scores, dtype=float)
-    abstain = (~np.asarray(has_answer, dtype=bool)).astype(float)
-    candidates = np.unique(np.concatenate([[0.0], probs, [1.0 + 1e-9]]))
-    per_question = [np.where(probs >= t, answer_scores, abstain) for t in candidates]
-    means = np.array([v.mean() for v in per_question])
+    candidates, scores = _scores_by_threshold(probs, answer_scores, has_answer)
+    means = scores.mean(axis=1)
     best = int(np.argmax(means))
-    se = float(per_question[best].std(ddof=1) / np.sqrt(len(probs))) if len(probs) > 1 else 0.0
+    n = scores.shape[1]
+    se = float(scores[best].std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0
     return float(candidates[int(np.flatnonzero(means >= means[best] - se)[0])])

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import UserError
+from ..ingest.documents import write_corpus_jsonl
 from .sets import percentile, public_figures
 from ..matching import best_over_gold, exact_match, f1
 from ..records import Answer, Chunk, Passage, Result
@@ -163,12 +164,7 @@ def write_corpus(examples: Iterable[QAExample], folder: Path) -> Path:
     for e in examples:
         doc_id = context_id(e.context)
         rows.setdefault(doc_id, {"_id": doc_id, "title": e.article.replace("_", " "), "text": e.context})
-    data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows.values()).encode("utf-8")
-    corpus = folder / "corpus.jsonl"
-    if not corpus.is_file() or corpus.read_bytes() != data:
-        folder.mkdir(parents=True, exist_ok=True)
-        corpus.write_bytes(data)
-    return corpus
+    return write_corpus_jsonl(rows.values(), folder)
 
 
 def evaluate_e2e(assistant: Any, examples: Sequence[QAExample], k: int, retriever: str,

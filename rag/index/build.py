@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserError
+from ..ingest.bounded import Limits
 from ..ingest.chunking import chunk_document
 from ..ingest.documents import iter_files
 from ..ingest.sentences import sentence_spans
@@ -102,10 +103,11 @@ def build_index(paths: Sequence[str | Path], settings: Settings | None = None, e
     Pipelined: a reader thread (rag/index/pipeline.py) loads and chunks the files while this thread
     embeds the chunks already cut, a window of ``WINDOW_BATCHES`` batches at a time."""
     settings = settings or Settings.from_env()
-    warn = warn or (lambda m: print(f"warning: {m}", file=sys.stderr))
+    warn = warn or _print_warning
     started = time.perf_counter()
     files = list(iter_files(Path(p) for p in paths))  # a missing path is one line, before anything starts
-    reader = DocumentReader(files, warn, settings.chunk_size, settings.chunk_overlap).start()
+    reader = DocumentReader(files, warn, settings.chunk_size, settings.chunk_overlap,
+                            limits=Limits.from_settings(settings)).start()
     try:
         if not reader.wait_first() and not reader.unreadable:
             raise _no_documents(paths)  # before reaching for the store: nothing could be kept
@@ -116,6 +118,14 @@ def build_index(paths: Sequence[str | Path], settings: Settings | None = None, e
                                  drop_unreadable, warn, paths)
     finally:
         reader.close()
+
+
+def _print_warning(message: str) -> None:
+    # Files are read while the progress bar is on screen (the reader thread warns mid-build): tqdm.write
+    # prints the line above the bar instead of onto it.
+    from tqdm import tqdm
+
+    tqdm.write(f"warning: {message}", file=sys.stderr)
 
 
 def _no_documents(paths: Sequence[str | Path]) -> UserError:

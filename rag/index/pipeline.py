@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..ingest.bounded import Limits
 from ..ingest.chunking import chunk_document
 from ..ingest.documents import load_documents
 from ..ingest.sentences import sentence_spans
@@ -42,7 +43,7 @@ class DocumentReader:
     ``ReadDocument``s in order; ``close()`` stops the thread (at the next file) and is always safe."""
 
     def __init__(self, files: Sequence[Path], warn: Callable[[str], None], chunk_size: int, chunk_overlap: int,
-                 load: Callable[..., list[Document]] | None = None) -> None:
+                 load: Callable[..., list[Document]] | None = None, limits: Limits | None = None) -> None:
         self.files = list(files)
         self.unreadable: list[Path] = []
         # Progress, written by the reading thread and read by the build's (ints: a stale read is harmless).
@@ -52,6 +53,7 @@ class DocumentReader:
         self._warn = warn
         self._size, self._overlap = chunk_size, chunk_overlap
         self._load = load or load_documents  # looked up now, so a test can patch the module's name
+        self._limits = limits or Limits.from_env()  # read once, not once a file
         self._queue: queue.Queue[object] = queue.Queue()
         self._first = threading.Event()
         self._planned = threading.Event()
@@ -100,7 +102,7 @@ class DocumentReader:
             for file in self.files:
                 if self._stop.is_set():
                     return
-                for doc in self._load([file], warn=self._warn, unreadable=self.unreadable):
+                for doc in self._load([file], warn=self._warn, unreadable=self.unreadable, limits=self._limits):
                     if doc.doc_id in taken:
                         self._warn(f"skipped {doc.source}: document id {doc.doc_id!r} already taken by "
                                    f"{taken[doc.doc_id].source}")

@@ -29,6 +29,17 @@ def _default_warn(message: str) -> None:
     log.warning(message)
 
 
+def write_corpus_jsonl(rows: Iterable[dict[str, str]], folder: Path) -> Path:
+    """``folder``/corpus.jsonl holding ``rows`` (``{"_id", "title", "text"}``), rewritten only when its
+    bytes would change, so an index built from it finds every unchanged record already embedded."""
+    data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
+    corpus = folder / "corpus.jsonl"
+    if not corpus.is_file() or corpus.read_bytes() != data:
+        folder.mkdir(parents=True, exist_ok=True)
+        corpus.write_bytes(data)
+    return corpus
+
+
 def load_corpus_jsonl(path: Path, warn: Warn = _default_warn) -> Iterator[Document]:
     """BEIR layout: one ``{"_id", "title", "text"}`` object a line; the document id is ``_id``.
 
@@ -136,5 +147,5 @@ def load_documents(paths: Iterable[Path | str], warn: Warn = _default_warn,
     return list(docs.values())
 
 
-__all__ = ["load_documents", "load_text", "load_html", "load_corpus_jsonl", "html_to_text", "iter_files",
+__all__ = ["load_documents", "load_text", "load_html", "load_corpus_jsonl", "write_corpus_jsonl", "html_to_text", "iter_files",
            "is_supported", "first_line_title", "BinaryFile", "BINARY_PROBE_BYTES"]

@@ -27,6 +27,7 @@ import numpy as np
 
 from ..answer.calibration import choose_threshold_one_se, expected_calibration_error, reliability
 from ..answer.decision import CANDIDATES, DECISION_FEATURES, Decision, candidate_features, fit_decision
+from ..ingest.documents import write_corpus_jsonl
 from ..matching import best_over_gold, exact_match, f1
 from ..squad_format import QAExample, load_squad
 from .data import load_split
@@ -99,16 +100,6 @@ def corpus_rows(examples: Sequence[QAExample], skip: set[str]) -> list[dict[str,
              "text": "\n\n".join(ps)} for k, ps in paragraphs.items()]
 
 
-def write_corpus(rows: list[dict[str, str]], folder: Path) -> Path:
-    """corpus.jsonl, rewritten only when its bytes would change (the index build then reuses everything)."""
-    data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
-    corpus = folder / "corpus.jsonl"
-    if not corpus.is_file() or corpus.read_bytes() != data:
-        folder.mkdir(parents=True, exist_ok=True)
-        corpus.write_bytes(data)
-    return corpus
-
-
 def collect(data_dir: Path, reader, settings, cache: Path, progress: bool = True,
             limit: int = 0) -> list[Record]:
     """Index the run's documents (cached under ``cache``), then retrieve and read every question."""
@@ -122,7 +113,7 @@ def collect(data_dir: Path, reader, settings, cache: Path, progress: bool = True
     distractors = [e for name in DISTRACTOR_FILES for e in load_squad(data_dir / f"{name}.json.gz")]
     rows = corpus_rows(validation, absent) + corpus_rows(distractors, set())
     run_settings = settings.with_(index_dir=cache / "index", store="local")
-    report = build_index([write_corpus(rows, cache)], run_settings, progress=progress)
+    report = build_index([write_corpus_jsonl(rows, cache)], run_settings, progress=progress)
     print(report.summary(), file=sys.stderr)
     assistant = Assistant.load(settings=run_settings, answer=False)
     read = reader.passages if settings.answer_passages is None else settings.answer_passages

@@ -81,10 +81,10 @@ def test_embedding_starts_while_files_are_still_being_read(tmp_path, corpus, mon
     files = list(iter_files([corpus]))
     seen = {}
 
-    def load(paths, warn, unreadable):
+    def load(paths, warn, unreadable, limits=None):
         if paths[0] == files[-1]:
             seen["embedding had started"] = embedder.started.wait(timeout=20)
-        return load_documents(paths, warn=warn, unreadable=unreadable)
+        return load_documents(paths, warn=warn, unreadable=unreadable, limits=limits)
 
     monkeypatch.setattr(pipeline, "load_documents", load)
     # batch 1: a window is 4 chunks, so the first seed file alone starts the model.
@@ -105,10 +105,10 @@ def test_the_progress_bar_counts_chunks_and_files(tmp_path, corpus, capsys):
 
 
 def test_a_loader_failure_stops_the_build_with_its_error(tmp_path, corpus, monkeypatch):
-    def load(paths, warn, unreadable):
+    def load(paths, warn, unreadable, limits=None):
         if paths[0].suffix == ".jsonl":
             raise RuntimeError("the loader broke")
-        return load_documents(paths, warn=warn, unreadable=unreadable)
+        return load_documents(paths, warn=warn, unreadable=unreadable, limits=limits)
 
     monkeypatch.setattr(pipeline, "load_documents", load)
     with pytest.raises(RuntimeError, match="the loader broke"):

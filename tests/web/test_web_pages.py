@@ -31,6 +31,9 @@ class PagedAssistant:
     def documents(self) -> list[Document]:
         return list(self.docs.values())
 
+    def index_version(self) -> str | None:
+        return None  # an index without versions, as Milvus
+
     def document(self, doc_id: str) -> Document | None:
         return self.docs.get(doc_id)
 
