@@ -134,6 +134,11 @@ def render(config: ReaderConfig, weights_bytes: int) -> str:
     return "\n".join(lines)
 
 
+def _pct(value: float | None) -> str:
+    """A percentage, or "-" where the run had no such question."""
+    return "-" if value is None or value != value else f"{value:.1f}"
+
+
 def _decision_lines(decision: dict) -> list[str]:
     """The answer decision (rag/answer/decision.py): how it was fitted and its report-half figures."""
     fitted = decision.get("fitted", {}) if decision else {}
@@ -153,15 +158,22 @@ def _decision_lines(decision: dict) -> list[str]:
         f"({fitted.get('report_questions')} questions: {fitted.get('report_kinds')}), percent:",
         "",
         "| on the report half | answerable F1 | EM | answerable null | F1 answered | absent abstained "
-        "| SQuAD 2.0 unanswerable abstained | score | threshold |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| same-topic absent abstained | SQuAD 2.0 unanswerable abstained | score | threshold |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, f in fitted.get("report", {}).items():
         lines.append(f"| {name} | {f['answerable_f1']:.1f} | {f['answerable_em']:.1f} | {f['answerable_null']:.1f} "
-                     f"| {f['answered_f1']:.1f} | {f['absent_abstained']:.1f} | {f['unanswerable_abstained']:.1f} "
+                     f"| {f['answered_f1']:.1f} | {f['absent_abstained']:.1f} "
+                     f"| {_pct(f.get('absent_paragraph_abstained'))} | {f['unanswerable_abstained']:.1f} "
                      f"| {f['score']:.1f} | {f['threshold']:.3f} |")
     lines += ["", f"Expected calibration error of the chosen answers on the report half: {fitted.get('ece', 0):.3f} "
               f"(the margin calibration's: {fitted.get('ece_margin', 0):.3f}).", ""]
+    c = fitted.get("ceilings")
+    if c:
+        lines += [f"What bounds answerable F1 there, whatever the decision: a gold answer's text is in the passages "
+                  f"read for {c['answer_in_passages']:.1f}% of answerable questions; the reader's answer, never "
+                  f"withheld (what a perfect decision reaches), scores F1 {c['never_null_f1']:.1f}; the best of its "
+                  f"candidates, always chosen, {c['best_candidate_f1']:.1f}.", ""]
     return lines
 
 

@@ -147,12 +147,14 @@ def run_from_args(args) -> int:
         write_squad(load_split(args.data)[1], args.export_validation)
         print(f"wrote the validation split to {args.export_validation}")
         return 0
+    if not 0 <= args.absent_paragraphs < 1:
+        raise UserError(f"--absent-paragraphs is a share of paragraphs, from 0 up to 1, not {args.absent_paragraphs}")
     if args.fit_decision:
         from ..settings import Settings
         from .decide import run as fit_decision
 
         fit_decision(args.data, args.out, Path(default_model()), Settings.from_env(), args.use_run_cache,
-                     limit=args.max_validation)
+                     limit=args.max_validation, paragraph_share=args.absent_paragraphs)
         return 0
     if args.validate_only:
         revalidate(args.data, args.out, Path(default_model()), args.max_validation, recipe.seed)

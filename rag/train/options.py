@@ -28,6 +28,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "into its reader.json; no training")
     p.add_argument("--use-run-cache", type=Path, default=Path(".cache/use-run"),
                    help="where --fit-decision keeps its index and the reader's candidates")
+    p.add_argument("--absent-paragraphs", type=float, default=0.0, metavar="SHARE",
+                   help="with --fit-decision: also leave this share of the indexed articles' paragraphs out of the "
+                        "index, so their questions are same-topic questions the documents do not answer (a "
+                        "measurement; the shipped decision is fitted with 0)")
     p.add_argument("--export-validation", type=Path, default=None, metavar="FILE",
                    help="write the validation split as a SQuAD 2.0 file (for rag eval --squad) and stop")
     p.add_argument("--max-validation", type=int, default=0, help="validate on a sample of this many questions")

@@ -35,10 +35,15 @@ from .data import load_split
 # Validation articles left out of the index, per source (at least one each): their questions are
 # "not in these documents".
 ABSENT_SHARE = 0.25
+# ``rag train-reader --fit-decision --absent-paragraphs SHARE``: of the indexed articles, this share of
+# paragraphs (of articles with more than one) is left out too, and their questions become "same topic, not
+# in these documents" questions (the documents are about the right thing; the answer is not there). A
+# measurement: the shipped decision is fitted without them (0), see the model card.
+PARAGRAPH_ABSENT_SHARE = 0.0
 # Articles nobody trains or validates on, indexed as distractors.
 DISTRACTOR_FILES = ("fairytaleqa-test",)
 SEED = 13
-KINDS = ("answerable", "unanswerable", "absent")
+KINDS = ("answerable", "unanswerable", "absent", "absent_paragraph")
 
 
 @dataclass
@@ -58,7 +63,9 @@ class Record:
     qid: str
     source: str
     article: str
-    kind: str  # answerable | unanswerable (SQuAD 2.0, article indexed) | absent (article not indexed)
+    # answerable | unanswerable (SQuAD 2.0, article indexed) | absent (article not indexed) |
+    # absent_paragraph (article indexed, the paragraph holding the answer not)
+    kind: str
     half: str  # fit | report
     golds: list[str]
     hit: bool  # a gold answer's text is in the passages read
@@ -85,13 +92,35 @@ def absent_articles(examples: Sequence[QAExample], share: float = ABSENT_SHARE) 
     return out
 
 
-def corpus_rows(examples: Sequence[QAExample], skip: set[str]) -> list[dict[str, str]]:
-    """One document per article not in ``skip``: its distinct paragraphs, in order, joined by a blank line."""
+def absent_paragraphs(examples: Sequence[QAExample], skip_articles: set[str],
+                      share: float = PARAGRAPH_ABSENT_SHARE) -> set[tuple[str, str]]:
+    """(article, paragraph) pairs left out of the indexed articles: a fixed ``share`` of the paragraphs of
+    each article that has more than one (at least one of them), never all; none when ``share`` is 0."""
+    if share <= 0:
+        return set()
+    paragraphs: dict[str, list[str]] = {}
+    for e in examples:
+        key = article_key(e)
+        if key not in skip_articles and e.context not in paragraphs.setdefault(key, []):
+            paragraphs[key].append(e.context)
+    rng = random.Random(SEED)
+    out: set[tuple[str, str]] = set()
+    for key in sorted(paragraphs):
+        ps = paragraphs[key]
+        if len(ps) > 1:
+            out.update((key, p) for p in rng.sample(ps, min(len(ps) - 1, max(1, round(share * len(ps))))))
+    return out
+
+
+def corpus_rows(examples: Sequence[QAExample], skip: set[str],
+                skip_paragraphs: set[tuple[str, str]] = frozenset()) -> list[dict[str, str]]:
+    """One document per article not in ``skip``: its distinct paragraphs not in ``skip_paragraphs``, in
+    order, joined by a blank line."""
     paragraphs: dict[str, list[str]] = {}
     titles: dict[str, str] = {}
     for e in examples:
         key = article_key(e)
-        if key in skip:
+        if key in skip or (key, e.context) in skip_paragraphs:
             continue
         titles.setdefault(key, e.article.replace("_", " "))
         if e.context not in paragraphs.setdefault(key, []):
@@ -100,8 +129,31 @@ def corpus_rows(examples: Sequence[QAExample], skip: set[str]) -> list[dict[str,
              "text": "\n\n".join(ps)} for k, ps in paragraphs.items()]
 
 
+def question_kinds(examples: Sequence[QAExample], absent: set[str],
+                   gone: set[tuple[str, str]]) -> list[tuple[QAExample, str]]:
+    """Each question with its kind (``KINDS``). A question whose paragraph was left out but whose answer's
+    text is elsewhere in its indexed article is neither surely answerable nor surely absent: it is dropped."""
+    indexed_text: dict[str, str] = {}
+    for e in examples:
+        key = article_key(e)
+        if key not in absent and (key, e.context) not in gone:
+            indexed_text[key] = indexed_text.get(key, "") + "\n" + e.context.lower()
+    out: list[tuple[QAExample, str]] = []
+    for e in examples:
+        key = article_key(e)
+        if key in absent:
+            out.append((e, "absent"))
+        elif not e.answers:
+            out.append((e, "unanswerable"))
+        elif (key, e.context) not in gone:
+            out.append((e, "answerable"))
+        elif not any(a.lower() in indexed_text.get(key, "") for a in e.answer_texts):
+            out.append((e, "absent_paragraph"))
+    return out
+
+
 def collect(data_dir: Path, reader, settings, cache: Path, progress: bool = True,
-            limit: int = 0) -> list[Record]:
+            limit: int = 0, paragraph_share: float = PARAGRAPH_ABSENT_SHARE) -> list[Record]:
     """Index the run's documents (cached under ``cache``), then retrieve and read every question."""
     from ..assistant import Assistant
     from ..index.build import build_index
@@ -110,8 +162,10 @@ def collect(data_dir: Path, reader, settings, cache: Path, progress: bool = True
     if limit:
         validation = random.Random(SEED).sample(validation, min(limit, len(validation)))
     absent = absent_articles(validation)
+    gone = absent_paragraphs(validation, absent, paragraph_share)
     distractors = [e for name in DISTRACTOR_FILES for e in load_squad(data_dir / f"{name}.json.gz")]
-    rows = corpus_rows(validation, absent) + corpus_rows(distractors, set())
+    rows = corpus_rows(validation, absent, gone) + corpus_rows(distractors, set())
+    planned = question_kinds(validation, absent, gone)
     run_settings = settings.with_(index_dir=cache / "index", store="local")
     report = build_index([write_corpus_jsonl(rows, cache)], run_settings, progress=progress)
     print(report.summary(), file=sys.stderr)
@@ -120,13 +174,13 @@ def collect(data_dir: Path, reader, settings, cache: Path, progress: bool = True
     records: list[Record] = []
     started = time.perf_counter()
     batch = 64
-    for i in range(0, len(validation), batch):
-        examples = validation[i:i + batch]
+    for i in range(0, len(planned), batch):
+        examples = [e for e, _ in planned[i:i + batch]]
+        kinds = [k for _, k in planned[i:i + batch]]
         results = list(assistant.ask_many([e.question for e in examples], k=max(settings.k, read)))
         items = [(e.question, r.passages[:read]) for e, r in zip(examples, results)]
-        for e, (question, passages), found in zip(examples, items, reader.read(items)):
+        for e, kind, (question, passages), found in zip(examples, kinds, items, reader.read(items)):
             key = article_key(e)
-            kind = "absent" if key in absent else ("answerable" if e.answers else "unanswerable")
             golds = e.answer_texts if kind == "answerable" else []
             feats = candidate_features(question, passages, found)
             cands = [Candidate(f.text, f.margin, f.probability,
@@ -136,8 +190,8 @@ def collect(data_dir: Path, reader, settings, cache: Path, progress: bool = True
             hit = any(g.lower() in p.chunk.text.lower() for g in golds for p in passages)
             records.append(Record(e.qid, e.source, key, kind, half_of(key), golds, hit, cands))
         if progress:
-            done = min(i + batch, len(validation))
-            print(f"\rread {done}/{len(validation)} questions ({time.perf_counter() - started:.0f} s)",
+            done = min(i + batch, len(planned))
+            print(f"\rread {done}/{len(planned)} questions ({time.perf_counter() - started:.0f} s)",
                   end="", file=sys.stderr, flush=True)
     if progress:
         print(file=sys.stderr)
@@ -209,11 +263,28 @@ def figures(records: Sequence[Record], choice: Choice, threshold: float) -> dict
     return {
         "questions": len(records), "answerable": int(has.sum()),
         "unanswerable": int((kinds == "unanswerable").sum()), "absent": int((kinds == "absent").sum()),
+        "absent_paragraph": int((kinds == "absent_paragraph").sum()),
         "answerable_em": pct(em[has]), "answerable_f1": pct(f[has]), "answerable_null": pct(~answered[has]),
         "answered_f1": pct(f[has & answered]),
         "unanswerable_abstained": pct(~answered[kinds == "unanswerable"]),
         "absent_abstained": pct(~answered[kinds == "absent"]),
+        "absent_paragraph_abstained": pct(~answered[kinds == "absent_paragraph"]),
         "score": pct(score), "threshold": threshold,
+    }
+
+
+def ceilings(records: Sequence[Record]) -> dict[str, float]:
+    """What bounds the answerable questions' F1, whatever the decision: how often a gold answer's text is
+    in the passages read at all, the F1 of the reader's answer if it never abstained (a perfect decision
+    reaches exactly this: abstaining never scores on an answerable question), and the F1 if the best of
+    its candidates were always chosen. Percent."""
+    has = [r for r in records if r.kind == "answerable"]
+    if not has:
+        return {"answer_in_passages": float("nan"), "never_null_f1": float("nan"), "best_candidate_f1": float("nan")}
+    return {
+        "answer_in_passages": 100 * float(np.mean([r.hit for r in has])),
+        "never_null_f1": 100 * float(np.mean([r.candidates[0].f1 if r.candidates else 0.0 for r in has])),
+        "best_candidate_f1": 100 * float(np.mean([max((c.f1 for c in r.candidates), default=0.0) for r in has])),
     }
 
 

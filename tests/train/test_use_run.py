@@ -47,6 +47,19 @@ def test_figures_count_each_kind_of_question():
     assert fig["score"] == 60.0  # right: the first answer, one absent abstention, the unanswerable one
 
 
+def test_ceilings_bound_answerable_f1_by_what_was_read_and_the_candidates():
+    miss = _record("answerable", "report", [(0.9, 0.0), (0.1, 0.5)])
+    miss.hit = False
+    records = [_record("answerable", "report", [(0.2, 1.0)]), miss, _record("answerable", "report", []),
+               _record("absent", "report", [(0.9, 1.0)])]  # not answerable: not counted
+    c = use_run.ceilings(records)
+    assert np.isclose(c["answer_in_passages"], 200 / 3)
+    assert np.isclose(c["never_null_f1"], 100 / 3) and np.isclose(c["best_candidate_f1"], 50.0)
+    # No threshold beats the never-null figure on answerable questions.
+    for t in (0.0, 0.15, 0.5, 1.0):
+        assert use_run.figures(records, use_run.choose_by_margin(records), t)["answerable_f1"] <= c["never_null_f1"] + 1e-9
+
+
 def test_the_threshold_rule_trades_missed_answers_against_wrong_ones():
     records = [_record("answerable", "fit", [(0.9, 1.0)]), _record("answerable", "fit", [(0.4, 1.0)]),
                _record("absent", "fit", [(0.3, 0.0)]), _record("absent", "fit", [(0.35, 0.0)])]
@@ -74,3 +87,29 @@ def test_the_decision_scores_the_readers_answer_and_is_fitted_on_it():
         records.append(r)
     fitted = use_run.fit(records)
     assert use_run.figures(records, use_run.choose_by_decision(records, fitted), fitted.threshold)["score"] == 100.0
+
+
+def test_paragraphs_left_out_are_a_share_of_each_indexed_article_never_all_of_it():
+    examples = [_example(f"q{a}{i}", "s", a, f"Para {a}{i}.", None) for a in "ABC" for i in range(10)]
+    examples += [_example("lone", "s", "D", "Only para.", None)]
+    assert use_run.absent_paragraphs(examples, skip_articles={"s/C"}) == set()  # the shipped run leaves none out
+    gone = use_run.absent_paragraphs(examples, skip_articles={"s/C"}, share=0.2)
+    assert {k for k, _ in gone} == {"s/A", "s/B"}  # C is left out whole; D has one paragraph
+    assert all(sum(k == key for k, _ in gone) == 2 for key in ("s/A", "s/B"))  # 20% of 10
+    assert gone == use_run.absent_paragraphs(examples, skip_articles={"s/C"}, share=0.2)  # fixed by the seed
+    rows = use_run.corpus_rows(examples, {"s/C"}, gone)
+    text = "\n".join(r["text"] for r in rows)
+    assert all(p not in text for _, p in gone) and "Para A" in text and "Para C" not in text
+
+
+def test_a_left_out_paragraphs_question_is_same_topic_absent_unless_its_answer_is_elsewhere_in_the_article():
+    kept = _example("kept", "s", "A", "Rome was founded in 753 BC.", "753 BC")
+    lost = _example("lost", "s", "A", "The Senate met in the Curia.", "the Curia")
+    echoed = _example("echo", "s", "A", "It lasted until 753 BC too.", "753 BC")  # answer in `kept`'s text
+    unans = _example("unans", "s", "A", "The Senate met in the Curia.", None)
+    away = _example("away", "s", "B", "Paris is in France.", "France")
+    gone = {("s/A", lost.context), ("s/A", echoed.context)}
+    kinds = {e.qid: k for e, k in use_run.question_kinds([kept, lost, echoed, unans, away], {"s/B"}, gone)}
+    assert kinds == {"kept": "answerable", "lost": "absent_paragraph", "unans": "unanswerable", "away": "absent"}
+    records = [_record("absent_paragraph", "report", [(0.9, 0.0)]), _record("absent_paragraph", "report", [(0.1, 0.0)])]
+    assert use_run.figures(records, use_run.choose_by_margin(records), 0.5)["absent_paragraph_abstained"] == 50.0
