@@ -10,7 +10,11 @@ passages it would read, and each candidate span is recorded with its features
 
 Questions are split by article into a *fit* half and a *report* half: the decision is fitted and its
 threshold chosen on the fit half only; the report half's figures are the ones quoted. Nothing here
-reads the project's own question sets (eval/*.jsonl)."""
+reads the project's own question sets (eval/*.jsonl).
+
+With ``--absent-paragraphs SHARE`` some paragraphs of the indexed articles are left out as well, so the
+run also holds same-topic questions whose answer is not in the documents (the seeds' kind of
+unanswerable question)."""
 
 from __future__ import annotations
 
@@ -38,7 +42,7 @@ ABSENT_SHARE = 0.25
 # ``rag train-reader --fit-decision --absent-paragraphs SHARE``: of the indexed articles, this share of
 # paragraphs (of articles with more than one) is left out too, and their questions become "same topic, not
 # in these documents" questions (the documents are about the right thing; the answer is not there). A
-# measurement: the shipped decision is fitted without them (0), see the model card.
+# measurement: the shipped decision is fitted without them (0); the README has what it showed.
 PARAGRAPH_ABSENT_SHARE = 0.0
 # Articles nobody trains or validates on, indexed as distractors.
 DISTRACTOR_FILES = ("fairytaleqa-test",)
