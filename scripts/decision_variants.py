@@ -29,7 +29,6 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rag.answer.calibration import choose_threshold_one_se  # noqa: E402
 from rag.answer.decision import DECISION_FEATURES, FEATURES, Decision  # noqa: E402
 from rag.train import use_run  # noqa: E402
 from rag.train.decide import _records_path  # noqa: E402
@@ -105,7 +104,7 @@ def _choice(records, p: np.ndarray) -> use_run.Choice:
 
 
 def _threshold(records, p: np.ndarray) -> float:
-    return choose_threshold_one_se(p, np.array([r.candidates[0].f1 for r in records]), use_run.in_documents(records))
+    return use_run.pick_threshold(records, _choice(records, p))
 
 
 def cross_validated(records, make, folds: int = 4) -> float:

@@ -37,28 +37,30 @@ def write_run(path: Path, run: Mapping[str, Mapping[str, float]], tag: str) -> i
     return len(lines)
 
 
+def _fields(path: Path, what: str) -> list[tuple[int, list[str]]]:
+    """(line number, whitespace-split fields) of each non-blank line of a TREC-style file."""
+    if not Path(path).is_file():
+        raise UserError(f"no such {what} file: {path}")
+    with Path(path).open(encoding="utf-8") as fh:
+        return [(lineno, parts) for lineno, line in enumerate(fh, 1) if (parts := line.split())]
+
+
 def read_run(path: Path) -> RunDict:
     """A TREC run file: query -> item -> score. An item listed twice for a query is an error (trec_eval
     refuses it too)."""
-    if not Path(path).is_file():
-        raise UserError(f"no such run file: {path}")
     run: RunDict = {}
-    with Path(path).open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            parts = line.split()
-            if not parts:
-                continue
-            if len(parts) != 6:
-                raise UserError(f"{path}:{lineno}: not a TREC run line (query-id Q0 doc-id rank score tag)")
-            qid, _, item, _, score, _ = parts
-            try:
-                value = float(score)
-            except ValueError:
-                raise UserError(f"{path}:{lineno}: the score {score!r} is not a number") from None
-            items = run.setdefault(qid, {})
-            if item in items:
-                raise UserError(f"{path}:{lineno}: {item} is listed twice for query {qid}")
-            items[item] = value
+    for lineno, parts in _fields(path, "run"):
+        if len(parts) != 6:
+            raise UserError(f"{path}:{lineno}: not a TREC run line (query-id Q0 doc-id rank score tag)")
+        qid, _, item, _, score, _ = parts
+        try:
+            value = float(score)
+        except ValueError:
+            raise UserError(f"{path}:{lineno}: the score {score!r} is not a number") from None
+        items = run.setdefault(qid, {})
+        if item in items:
+            raise UserError(f"{path}:{lineno}: {item} is listed twice for query {qid}")
+        items[item] = value
     if not run:
         raise UserError(f"the run file {path} is empty")
     return run
@@ -66,29 +68,23 @@ def read_run(path: Path) -> RunDict:
 
 def read_qrels(path: Path) -> QrelsDict:
     """TREC qrels (4 columns) or BEIR qrels (3 columns, tab-separated, with a header line)."""
-    if not Path(path).is_file():
-        raise UserError(f"no such qrels file: {path}")
     qrels: QrelsDict = {}
-    with Path(path).open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            parts = line.split()
-            if not parts:
-                continue
-            if len(parts) == 4:
-                qid, _, item, rel = parts
-            elif len(parts) == 3:
-                qid, item, rel = parts
-            else:
-                raise UserError(f"{path}:{lineno}: not a qrels line (query-id 0 doc-id relevance, "
-                                "or query-id<TAB>doc-id<TAB>relevance)")
-            try:
-                relevance = int(rel)
-            except ValueError:
-                if lineno == 1 and len(parts) == 3:
-                    continue  # BEIR's header
-                raise UserError(f"{path}:{lineno}: the relevance {rel!r} is not a whole number") from None
-            if relevance > 0:
-                qrels.setdefault(qid, {})[item] = relevance
+    for lineno, parts in _fields(path, "qrels"):
+        if len(parts) == 4:
+            qid, _, item, rel = parts
+        elif len(parts) == 3:
+            qid, item, rel = parts
+        else:
+            raise UserError(f"{path}:{lineno}: not a qrels line (query-id 0 doc-id relevance, "
+                            "or query-id<TAB>doc-id<TAB>relevance)")
+        try:
+            relevance = int(rel)
+        except ValueError:
+            if lineno == 1 and len(parts) == 3:
+                continue  # BEIR's header
+            raise UserError(f"{path}:{lineno}: the relevance {rel!r} is not a whole number") from None
+        if relevance > 0:
+            qrels.setdefault(qid, {})[item] = relevance
     if not qrels:
         raise UserError(f"the qrels file {path} has no relevant judgement (relevance > 0)")
     return qrels
